@@ -1,0 +1,214 @@
+"""The baseline: hashed TF-IDF + signal features into class-weighted linear heads.
+
+One head for ``flag`` and one per category (one-vs-rest), each a logistic regression
+whose decision values are Platt-calibrated on out-of-fold predictions. Saved as arrays
+(``.npz`` loaded with ``allow_pickle=False``) plus JSON: nothing in a model directory can
+execute code when loaded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from .evidence import build_evidence
+from .features import Doc, FeatureConfig, Featurizer, make_doc
+from .labels import CATEGORY_NAMES
+from .model import Manifest, ModelLoadError, Prediction, sha256_file
+from .text import PREPROCESS_VERSION
+
+HEADS = ("flag", *CATEGORY_NAMES)
+WEIGHTS_FILE = "weights.npz"
+CONFIG_FILE = "config.json"
+MAX_CHARS = 200_000  # longer texts are cut: a 10 MB paste must not stall a scorer
+
+
+@dataclass
+class BaselineConfig:
+    """Hyper-parameters of the baseline (written next to the model as config.json)."""
+
+    features: FeatureConfig
+    C: float = 4.0  # inverse L2 strength of every head
+    calibration_folds: int = 5
+    seed: int = 13
+    evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+class BaselineClassifier:
+    """Implements the :class:`netral_nlp.model.Classifier` protocol."""
+
+    def __init__(
+        self,
+        config: BaselineConfig,
+        featurizer: Featurizer,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        platt: np.ndarray,
+        manifest: Manifest,
+    ) -> None:
+        self.config = config
+        self.featurizer = featurizer
+        self.coef = coef  # (n_heads, n_features) float32, rows in HEADS order
+        self.intercept = intercept  # (n_heads,)
+        self.platt = platt  # (n_heads, 2): p = sigmoid(a * z + b)
+        self.manifest = manifest
+
+    # -- fitting -----------------------------------------------------------------------
+    @classmethod
+    def fit(
+        cls,
+        docs: Sequence[Doc],
+        labels: np.ndarray,
+        config: BaselineConfig,
+        manifest: Manifest,
+    ) -> BaselineClassifier:
+        """Fit every head. ``labels`` is (n_docs, len(HEADS)) of 0/1 in HEADS order."""
+        featurizer = Featurizer(config.features).fit(docs)
+        x = featurizer.transform(docs)
+        # Fit on the columns that occur (tens of thousands of ~2 million hashed slots).
+        used = np.unique(x.indices)
+        x_used = x[:, used]
+        n_heads = len(HEADS)
+        coef = np.zeros((n_heads, x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(n_heads)
+        platt = np.zeros((n_heads, 2))
+        for h in range(n_heads):
+            coef[h, used], intercept[h], platt[h] = _fit_head(x_used, labels[:, h], config)
+        manifest.kind = "baseline"
+        manifest.preprocess_version = PREPROCESS_VERSION
+        manifest.config = {"C": config.C, "features": asdict(config.features), "seed": config.seed}
+        return cls(config, featurizer, coef, intercept, platt, manifest)
+
+    # -- scoring -----------------------------------------------------------------------
+    def docs(self, texts: Sequence[str], author_contexts: Sequence[str | None] | None) -> list[Doc]:
+        contexts = author_contexts if author_contexts is not None else [None] * len(texts)
+        if len(contexts) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(contexts)} author contexts")
+        return [make_doc(t[:MAX_CHARS], (c or "")[:MAX_CHARS] or None) for t, c in zip(texts, contexts)]
+
+    def probabilities(self, docs: Sequence[Doc]) -> np.ndarray:
+        """(n_docs, len(HEADS)) calibrated probabilities in [0, 1]."""
+        if not docs:
+            return np.zeros((0, len(HEADS)))
+        x = self.featurizer.transform(docs)
+        z = np.asarray(x @ self.coef.T) + self.intercept
+        return _sigmoid(z * self.platt[:, 0] + self.platt[:, 1])
+
+    def predict(
+        self, texts: Sequence[str], author_contexts: Sequence[str | None] | None = None
+    ) -> list[Prediction]:
+        docs = self.docs(texts, author_contexts)
+        probs = self.probabilities(docs)
+        thresholds = self.manifest.thresholds
+        t_flag = thresholds.get("flag", 0.5)
+        out = []
+        for doc, p in zip(docs, probs):
+            score = float(p[0])
+            flag = score >= t_flag
+            cat_scores = {name: float(p[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
+            categories: list[str] = []
+            if flag:
+                categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
+                if not categories:  # a flagged item always has at least one category
+                    categories = [max(cat_scores, key=cat_scores.get)]
+            evidence, spans = ([], [])
+            if score >= self.config.evidence_floor * t_flag:
+                evidence, spans = build_evidence(doc, self.featurizer, self.coef[0])
+            out.append(Prediction(score, flag, categories, cat_scores, evidence, spans))
+        return out
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {
+            "intercept": self.intercept,
+            "platt": self.platt,
+            "signal_mean": self.featurizer.signal_mean,
+            "signal_std": self.featurizer.signal_std,
+        }
+        for name, idf in self.featurizer.idf.items():
+            keep = np.flatnonzero(idf).astype(np.int32)
+            arrays[f"idf_{name}_index"], arrays[f"idf_{name}_value"] = keep, idf[keep]
+        coef = sp.csr_matrix(self.coef)
+        arrays.update(coef_data=coef.data, coef_indices=coef.indices, coef_indptr=coef.indptr)
+        np.savez_compressed(directory / WEIGHTS_FILE, **arrays)
+        config = asdict(self.config)
+        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        self.manifest.files = {
+            name: sha256_file(directory / name) for name in (WEIGHTS_FILE, CONFIG_FILE)
+        }
+        self.manifest.write(directory)
+
+    @classmethod
+    def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:
+        if manifest.preprocess_version != PREPROCESS_VERSION:
+            raise ModelLoadError(
+                f"{directory}: made with text preprocessing {manifest.preprocess_version!r}, "
+                f"this netral-nlp has {PREPROCESS_VERSION!r}; retrain the model"
+            )
+        try:
+            raw = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+            raw["features"] = FeatureConfig(
+                **{k: tuple(v) if isinstance(v, list) else v for k, v in raw["features"].items()}
+            )
+            config = BaselineConfig(**raw)
+            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
+                featurizer = Featurizer(config.features)
+                sizes = {"word": config.features.word_bits, "char": config.features.char_bits, "author": config.features.author_bits}
+                for name, bits in sizes.items():
+                    idf = np.zeros(1 << bits, dtype=np.float32)
+                    idf[w[f"idf_{name}_index"]] = w[f"idf_{name}_value"]
+                    featurizer.idf[name] = idf
+                featurizer.signal_mean, featurizer.signal_std = w["signal_mean"], w["signal_std"]
+                coef = sp.csr_matrix(
+                    (w["coef_data"], w["coef_indices"], w["coef_indptr"]),
+                    shape=(len(HEADS), featurizer.n_features),
+                ).toarray()
+                intercept, platt = w["intercept"], w["platt"]
+        except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+            raise ModelLoadError(f"{directory}: damaged baseline model ({exc})") from None
+        return cls(config, featurizer, coef, intercept, platt, manifest)
+
+
+def _fit_head(x: sp.csr_matrix, y: np.ndarray, config: BaselineConfig) -> tuple[np.ndarray, float, np.ndarray]:
+    """Fit one logistic head and its Platt scaling on out-of-fold decision values."""
+    if y.min() == y.max():  # a class absent from training: a constant, honest head
+        return np.zeros(x.shape[1], dtype=np.float32), -10.0 if y.max() == 0 else 10.0, np.array([1.0, 0.0])
+
+    def make() -> LogisticRegression:
+        return LogisticRegression(
+            C=config.C,
+            class_weight="balanced",
+            solver="liblinear",
+            dual=True,  # far fewer samples than features: the dual is ~10x faster
+            max_iter=10_000,
+            random_state=config.seed,
+        )
+
+    folds = min(config.calibration_folds, int(min(y.sum(), len(y) - y.sum())))
+    if folds >= 2:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+        z = cross_val_predict(make(), x, y, cv=cv, method="decision_function")
+        calibrator = LogisticRegression(C=1e4, solver="lbfgs").fit(z.reshape(-1, 1), y)
+        platt = np.array([calibrator.coef_[0, 0], calibrator.intercept_[0]])
+    else:
+        platt = np.array([1.0, 0.0])
+    head = make().fit(x, y)
+    return head.coef_[0].astype(np.float32), float(head.intercept_[0]), platt
+
+
+def docs_for(texts: Sequence[str], contexts: Sequence[str | None]) -> list[Doc]:
+    """Prepare training documents (same path as scoring)."""
+    return [make_doc(t, c) for t, c in zip(texts, contexts)]

@@ -1,0 +1,209 @@
+"""Indonesian social-media text normalisation: the one preprocessing path.
+
+Training, batch scoring and the service all call :func:`tokenize` / :func:`normalise`;
+``PREPROCESS_VERSION`` is stored in every saved model and checked at load time, so a
+model never meets text prepared differently from its training data.
+
+Every output token keeps the character span of the original text it came from, which
+is how evidence n-grams are mapped back to what the monitor actually sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+PREPROCESS_VERSION = "1.0"
+STEM_CACHE_SIZE = 200_000
+
+URL_TOKEN = "__url__"
+MENTION_TOKEN = "__mention__"
+NUMBER_TOKEN = "__num__"
+NIP_TOKEN = "__nip__"
+HASHTAG_TOKEN = "__hashtag__"
+
+# Gestures and emoji that carry political meaning become words; others are dropped.
+EMOJI_TOKENS: dict[str, str] = {
+    "☝": "gestur_satu_jari",
+    "✌": "gestur_dua_jari",
+    "🤟": "gestur_tiga_jari",
+    "🖐": "gestur_lima_jari",
+    "✋": "gestur_lima_jari",
+    "👌": "gestur_ok",
+    "👍": "emo_jempol",
+    "👎": "emo_jempol_bawah",
+    "💪": "emo_semangat",
+    "🔥": "emo_semangat",
+    "🙏": "emo_mohon",
+    "❤": "emo_cinta",
+    "😍": "emo_cinta",
+    "🥰": "emo_cinta",
+    "😂": "emo_tawa",
+    "🤣": "emo_tawa",
+    "😅": "emo_tawa",
+    "😡": "emo_marah",
+    "🤬": "emo_marah",
+    "🇮🇩": "emo_bendera",
+    "🗳": "emo_kotak_suara",
+    "📢": "emo_pengumuman",
+    "👉": "emo_tunjuk",
+}
+_NUMBER_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5"}
+
+# "salam 2 jari", "salam dua jari", "pose tiga jari", "2 jari" -> gestur_N_jari
+_GESTURE_RE = re.compile(
+    r"\b(?:(?:salam|pose|gaya|acungan?|acung)\s+)?(satu|dua|tiga|empat|lima|[1-5])\s*jari\b",
+    re.IGNORECASE,
+)
+_GESTURE_NAMES = {"1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima"}
+
+_TOKEN_RE = re.compile(
+    r"(?P<url>(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|id|co\.id|net|org|go\.id|ly|me)/\S*)"
+    r"|(?P<mention>@\w{2,})"
+    r"|(?P<hashtag>#\w+)"
+    r"|(?P<gesture>" + _GESTURE_RE.pattern + r")"
+    r"|(?P<keycap>[0-9]\ufe0f?\u20e3)"
+    r"|(?P<redup>[^\W\d_]{2,}2)(?![\w])"
+    r"|(?P<number>\d[\d.,]*\d|\d)"
+    r"|(?P<word>[^\W\d_]+(?:[-'][^\W\d_]+)*(?:-\d+)?|[^\W_]+)"
+    r"|(?P<emoji>[\U0001F1E6-\U0001F1FF]{2}|[\u2600-\u27BF\U0001F300-\U0001FAFF]\ufe0f?)",
+    re.IGNORECASE,
+)
+_ELONGATION_RE = re.compile(r"([a-z])\1{2,}")
+_CAMEL_RE = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One normalised token: ``norm`` is the surface form, ``stem`` its Sastrawi stem,
+    ``start:end`` the span of the original text it came from."""
+
+    norm: str
+    stem: str
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=1)
+def _slang() -> dict[str, str]:
+    table: dict[str, str] = {}
+    text = resources.files("netral_nlp.resources").joinpath("slang.tsv").read_text("utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        informal, _, standard = line.partition("\t")
+        table[informal.strip()] = standard.strip()
+    return table
+
+
+@lru_cache(maxsize=1)
+def _hashtag_words() -> frozenset[str]:
+    text = resources.files("netral_nlp.resources").joinpath("hashtag_words.txt").read_text("utf-8")
+    words = {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    return frozenset(words)
+
+
+def _segment(body: str) -> list[str]:
+    """Split a lower-case hashtag into known words with the fewest pieces, or keep it whole."""
+    vocab = _hashtag_words()
+    best: list[list[str] | None] = [[]] + [None] * len(body)
+    for end in range(1, len(body) + 1):
+        for start in range(max(0, end - 14), end - 1):
+            piece = body[start:end]
+            prev = best[start]
+            if prev is not None and (piece in vocab or piece.isdigit()):
+                if best[end] is None or len(prev) + 1 < len(best[end]):
+                    best[end] = [*prev, piece]
+    return best[-1] or [body]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def stem(word: str) -> str:
+    """Sastrawi stem of one lower-case word, cached (bounded) because stemming is slow."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    return _stemmer().stem(word) or word
+
+
+def _split_hashtag(tag: str) -> list[str]:
+    """``#2024GantiPresiden`` -> ["2024", "ganti", "presiden"]; lower-case tags stay whole."""
+    body = tag.lstrip("#")
+    if not body.islower():
+        return [p.lower() for p in _CAMEL_RE.findall(body)]
+    return [w for part in re.findall(r"[^\W\d_]+|\d+", body) for w in _segment(part)]
+
+
+def _normalise_word(word: str) -> list[str]:
+    w = _ELONGATION_RE.sub(r"\1", word.lower())
+    if w.endswith("2") and w[:-1].isalpha():  # "anak2" is the reduplication "anak-anak"
+        w = f"{w[:-1]} {w[:-1]}"
+    out: list[str] = []
+    for piece in w.split():
+        out.extend(_slang().get(piece, piece).split())
+    return out
+
+
+def _normalise_number(raw: str) -> str:
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == 18:
+        return NIP_TOKEN
+    if len(digits) <= 2:
+        return str(int(digits))  # "02" and "2" mean the same candidate number
+    return NUMBER_TOKEN
+
+
+def tokenize(text: str) -> list[Token]:
+    """Normalise ``text`` into tokens with spans into the original string.
+
+    NFKC is applied per token, never to the whole text, so spans index the caller's
+    own string (the service highlights evidence with them).
+    """
+    tokens: list[Token] = []
+    for match in _TOKEN_RE.finditer(text):
+        kind = match.lastgroup
+        raw = match.group(0)
+        start, end = match.span()
+        if kind == "gesture":
+            n = match.group(0)
+            num = re.search(r"satu|dua|tiga|empat|lima|[1-5]", n, re.IGNORECASE).group(0).lower()
+            name = _GESTURE_NAMES.get(num, num)
+            forms = ["salam", f"gestur_{name}_jari"] if n.lower().startswith("salam") else [f"gestur_{name}_jari"]
+        elif kind == "url":
+            forms = [URL_TOKEN]
+        elif kind == "mention":
+            forms = [MENTION_TOKEN]
+        elif kind == "hashtag":
+            forms = [HASHTAG_TOKEN] + [
+                _normalise_number(p) if p.isdigit() else w
+                for p in _split_hashtag(unicodedata.normalize("NFKC", raw))
+                for w in (_normalise_word(p) if not p.isdigit() else [p])
+            ]
+        elif kind == "keycap":  # 1️⃣ is the digit 1
+            forms = [raw[0]]
+        elif kind == "number":
+            forms = [_normalise_number(raw)]
+        elif kind == "emoji":
+            forms = [EMOJI_TOKENS[raw[0]]] if raw[0] in EMOJI_TOKENS else (
+                ["emo_bendera"] if raw == "🇮🇩" else []
+            )
+        else:  # word or redup
+            forms = _normalise_word(unicodedata.normalize("NFKC", raw))
+        for form in forms:
+            tokens.append(Token(form, stem(form), start, end))
+    return tokens
+
+
+def normalise(text: str, stemmed: bool = True) -> str:
+    """Space-joined normalised tokens of ``text`` (stems by default)."""
+    tokens = tokenize(text)
+    return " ".join(t.stem if stemmed else t.norm for t in tokens)

@@ -1,0 +1,109 @@
+"""Fit a model of either kind from the annotated corpus, tune its thresholds on the dev
+split, measure it on the test split and save it with its manifest and resolved config."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .labels import CATEGORY_NAMES
+from .model import Manifest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Settings shared by both model kinds; the resolved values are saved with the model."""
+
+    data: Path = field(default=Path("data/annotations"), metadata={"help": "corpus file or directory"})
+    out: Path = field(default=Path("models/netral-baseline"), metadata={"help": "output directory"})
+    name: str = field(default="netral-baseline", metadata={"help": "model name in the manifest"})
+    version: str = field(default="1.0.0", metadata={"help": "model version in the manifest"})
+    seed: int = field(default=13, metadata={"help": "seed for every random step"})
+    c_grid: tuple[float, ...] = field(default=(2.0, 4.0, 8.0, 16.0), metadata={"help": "L2 inverse strengths tried on dev"})
+    refit_on_dev: bool = field(default=True, metadata={"help": "after tuning, refit on train+dev"})
+
+
+def _splits(items: Sequence[Any]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {"train": [], "dev": [], "test": []}
+    for item in items:
+        if item.split not in out:
+            raise ValueError(
+                f"item {item.id!r} has split {item.split!r}; run `netral data split` first"
+            )
+        out[item.split].append(item)
+    for name in ("train", "dev"):
+        if not out[name]:
+            raise ValueError(f"the corpus has no {name!r} items; run `netral data split` first")
+    return out
+
+
+def label_matrix(items: Sequence[Any]) -> np.ndarray:
+    """(n, 1 + n_categories) 0/1 matrix: flag, then categories in CATEGORY_NAMES order."""
+    return np.array(
+        [[int(it.flag), *(int(c in it.categories) for c in CATEGORY_NAMES)] for it in items], dtype=int
+    )
+
+
+def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+    """Per-head threshold maximising dev F1; ``gold`` and ``probs`` are (n, heads)."""
+    from .evaluate import best_threshold
+
+    heads = ("flag", *CATEGORY_NAMES)
+    return {h: round(best_threshold(gold[:, j], probs[:, j]), 6) for j, h in enumerate(heads)}
+
+
+def train_baseline(config: TrainConfig, progress: Callable[[str], None] = log.info) -> tuple[Any, dict[str, Any]]:
+    """Train, tune, evaluate and save the baseline. Returns (model, metrics)."""
+    from sklearn.metrics import average_precision_score
+
+    from .baseline import BaselineClassifier, BaselineConfig, docs_for
+    from .data import data_hash, read_annotations
+    from .evaluate import evaluate
+    from .features import FeatureConfig
+
+    items = read_annotations(config.data)
+    parts = _splits(items)
+    progress(f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}")
+    docs = {k: docs_for([i.text for i in v], [i.author_context for i in v]) for k, v in parts.items()}
+    labels = {k: label_matrix(v) for k, v in parts.items()}
+
+    def manifest() -> Manifest:
+        return Manifest(name=config.name, version=config.version, kind="baseline", data_hash=data_hash(items), netral_version=__version__)
+
+    best: tuple[float, float, Any] | None = None
+    for c in config.c_grid:
+        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed)
+        model = BaselineClassifier.fit(docs["train"], labels["train"], cfg, manifest())
+        dev_probs = model.probabilities(docs["dev"])
+        ap = float(average_precision_score(labels["dev"][:, 0], dev_probs[:, 0]))
+        progress(f"C={c:g}: dev flag PR-AUC {ap:.4f}")
+        if best is None or ap > best[0] + 1e-9:
+            best = (ap, c, (model, dev_probs))
+    assert best is not None
+    _, c_best, (model, dev_probs) = best
+    thresholds = tune_thresholds(labels["dev"], dev_probs)
+    progress(f"chosen C={c_best:g}; thresholds {thresholds}")
+    if config.refit_on_dev:
+        progress("refitting on train+dev")
+        cfg = BaselineConfig(features=FeatureConfig(), C=c_best, seed=config.seed)
+        model = BaselineClassifier.fit(docs["train"] + docs["dev"], np.vstack([labels["train"], labels["dev"]]), cfg, manifest())
+    model.manifest.thresholds = thresholds
+    model.manifest.config |= {"refit_on_dev": config.refit_on_dev, "c_grid": list(config.c_grid), "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0)}
+
+    metrics: dict[str, Any] = {}
+    if parts["test"]:
+        test = parts["test"]
+        preds = model.predict([i.text for i in test], [i.author_context for i in test])
+        metrics["test"] = evaluate([i.flag for i in test], [i.categories for i in test], preds, seed=config.seed)
+    model.manifest.metrics = metrics
+    model.save(config.out)
+    progress(f"saved {model.manifest.model_id} to {config.out}")
+    return model, metrics
