@@ -149,8 +149,12 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
-def load_model(path: str | Path | None = None) -> Classifier:
-    """Load a saved model of any kind; ``None`` loads the shipped default."""
+def load_model(path: str | Path | None = None, runtime: str = "auto") -> Classifier:
+    """Load a saved model of any kind; ``None`` loads the shipped default.
+
+    ``runtime`` matters to transformer models only: "torch", "onnx", or "auto" (ONNX when
+    the directory holds an exported model and no GPU is present).
+    """
     directory = Path(path) if path is not None else default_model_dir()
     if directory.is_file():
         raise ModelLoadError(f"{directory}: a model is a directory with {MANIFEST_FILE}, not a file")
@@ -165,5 +169,5 @@ def load_model(path: str | Path | None = None) -> Classifier:
     if manifest.kind == "transformer":
         from .transformer import TransformerClassifier
 
-        return TransformerClassifier.load(directory, manifest)
+        return TransformerClassifier.load(directory, manifest, runtime=runtime)
     raise ModelLoadError(f"{directory}: unknown model kind {manifest.kind!r}")
