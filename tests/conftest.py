@@ -64,3 +64,24 @@ def write_jsonl(tmp_path: Path) -> Callable[[str, list[Any]], Path]:
         return path
 
     return write
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_CORPUS = FIXTURES / "mini_corpus.jsonl"
+
+
+@pytest.fixture(scope="session")
+def mini_corpus() -> Path:
+    """40 hand-written items with train/dev/test splits (all label kinds present)."""
+    return MINI_CORPUS
+
+
+@pytest.fixture(scope="session")
+def mini_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of a baseline trained on the mini corpus (a few seconds, once per session)."""
+    from netral_nlp.train import TrainConfig, train_baseline
+
+    out = tmp_path_factory.mktemp("models") / "mini-baseline"
+    config = TrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
+    train_baseline(config, progress=lambda _msg: None)
+    return out

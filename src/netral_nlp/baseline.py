@@ -9,6 +9,7 @@ execute code when loaded.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -177,7 +178,7 @@ class BaselineClassifier:
                     shape=(len(HEADS), featurizer.n_features),
                 ).toarray()
                 intercept, platt = w["intercept"], w["platt"]
-        except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise ModelLoadError(f"{directory}: damaged baseline model ({exc})") from None
         return cls(config, featurizer, coef, intercept, platt, manifest)
 

@@ -12,9 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from . import agreement as agreement_lib
 from . import data as data_lib
-from . import datacard
 
 DEFAULT_PATH = Path("data/annotations")
 DEFAULT_README = DEFAULT_PATH / "README.md"
@@ -71,6 +69,8 @@ def split(
 ) -> None:
     """Write train/dev/test into each item's `split` field (stratified, near-duplicates together)."""
     items = _read_items(path)
+    from . import datacard
+
     mapping = data_lib.assign_splits(items, seed=seed, reassign=reassign)
     changed = data_lib.write_splits(path, mapping)
     typer.echo(f"{changed} of {len(items)} items got a new split")
@@ -88,6 +88,8 @@ def card(
     ] = False,
 ) -> None:
     """Regenerate the data card's tables between the README's markers."""
+    from . import datacard
+
     items = _read_items(path)
     try:
         if check:
@@ -109,6 +111,8 @@ def agreement(
     second: Annotated[Path, typer.Argument(help="Second annotator's .jsonl, same ids.")],
 ) -> None:
     """Cohen's kappa for flag and each category between two annotators, and their disagreements."""
+    from . import agreement as agreement_lib
+
     try:
         rows = [[obj for _, _, obj in data_lib.read_records(p)] for p in (first, second)]
         report = agreement_lib.compare(rows[0], rows[1])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,16 @@ SIGNALS_VERSION = "1.0"
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])", re.IGNORECASE)
+    """One alternation matched on whole words of lower-cased text (no IGNORECASE: 2.5x faster)."""
+    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+
+
+def lower_same_length(text: str) -> str:
+    """``text.lower()`` with every offset kept (a few characters lengthen when lowered)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 ASN_ROLE = _rx(
@@ -131,7 +141,7 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     "framing": FRAMING,
 }
 _SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
-_CLAUSE_BREAK_RE = re.compile(r"[,;:()]|\b(?:tetapi|tapi|namun|sedangkan|sementara|padahal)\b", re.IGNORECASE)
+_CLAUSE_BREAK_RE = re.compile(r"[,;:()]|\b(?:tetapi|tapi|namun|sedangkan|sementara|padahal)\b")
 _DATELINE_RE = re.compile(r"^[A-Z][A-Z .]{2,30}(?:,|\s[-–—])|\b(?:ujarnya|katanya|kata dia|jelasnya|tegasnya|ungkapnya)\b")
 
 
@@ -144,11 +154,12 @@ class SignalSpan:
 
 
 def detect(text: str) -> list[SignalSpan]:
-    """All detector matches in ``text``, sorted by start. Kinds: DETECTORS and cat:<name>."""
+    """All detector matches in ``text`` (kinds: the DETECTORS keys), sorted by start."""
+    low = lower_same_length(text)
     spans = [
-        SignalSpan(kind, m.start(), m.end(), m.group(0))
+        SignalSpan(kind, m.start(), m.end(), text[m.start() : m.end()])
         for kind, rx in DETECTORS.items()
-        for m in rx.finditer(text)
+        for m in rx.finditer(low)
     ]
     return sorted(spans, key=lambda s: (s.start, s.kind))
 
@@ -185,70 +196,81 @@ class Analysis:
 def analyse(text: str, author_context: str | None = None) -> Analysis:
     """Detect signals in ``text`` (and ``author_context``) and derive structural features."""
     spans = detect(text)
-    by_kind: dict[str, list[SignalSpan]] = {k: [] for k in DETECTORS}
-    for s in spans:
-        by_kind[s.kind].append(s)
-    sentences = _sentences(text) or [(0, len(text))]
+    low = lower_same_length(text)
+    sentences = _sentences(low) or [(0, len(low))]
+    starts = [s for s, _ in sentences]
+    # per sentence, per kind: the spans inside it (one pass over the spans)
+    inside: list[dict[str, list[SignalSpan]]] = [{k: [] for k in DETECTORS} for _ in sentences]
+    totals = dict.fromkeys(DETECTORS, 0)
+    for span in spans:
+        inside[max(bisect_right(starts, span.start) - 1, 0)][span.kind].append(span)
+        totals[span.kind] += 1
 
     n_asn_act = n_asn_act_clause = n_unframed = n_nonasn_act = n_fp_act = n_asn_cand = 0
     near_asn = near_non = negated = acts = 0
     cue_asn_sentence = dict.fromkeys(CATEGORY_CUES, 0)
     links: list[tuple[int, int]] = []
-    for s_start, s_end in sentences:
-        inside = {k: [s for s in v if s_start <= s.start < s_end] for k, v in by_kind.items()}
-        sentence = text[s_start:s_end]
+    for (s_start, s_end), found in zip(sentences, inside):
+        has_asn, has_act = bool(found["asn_role"]), bool(found["partisan_act"])
+        if not (has_asn or has_act):
+            continue
+        sentence = low[s_start:s_end]
         unnegated = []
-        for act in inside["partisan_act"]:
+        for act in found["partisan_act"]:
             acts += 1
-            window = text[max(s_start, act.start - 40) : act.start]
+            window = low[max(s_start, act.start - 40) : act.start]
             if NEGATION.search(window) or FRAMING.search(window):
                 negated += 1
             else:
                 unnegated.append(act)
-            actors = [(abs(a.start - act.start), "asn") for a in inside["asn_role"]]
-            actors += [(abs(a.start - act.start), "non") for a in inside["non_asn_actor"]]
+            # the actor of an act is usually in its clause, before it (Indonesian is SVO)
+            act_clause = _clause_id(sentence, act.start - s_start)
+            actors = [
+                (_clause_id(sentence, a.start - s_start) != act_clause, a.start > act.start, abs(a.start - act.start), kind)
+                for kind, key in (("asn", "asn_role"), ("non", "non_asn_actor"))
+                for a in found[key]
+            ]
             if actors:
-                nearest = min(actors)[1]
+                nearest = min(actors)[3]
                 near_asn += nearest == "asn"
                 near_non += nearest == "non"
-        has_asn, has_act = bool(inside["asn_role"]), bool(inside["partisan_act"])
         if has_asn and has_act:
             n_asn_act += 1
-            clauses_asn = {_clause_id(sentence, a.start - s_start) for a in inside["asn_role"]}
-            clauses_act = {_clause_id(sentence, a.start - s_start) for a in inside["partisan_act"]}
+            clauses_asn = {_clause_id(sentence, a.start - s_start) for a in found["asn_role"]}
+            clauses_act = {_clause_id(sentence, a.start - s_start) for a in found["partisan_act"]}
             n_asn_act_clause += bool(clauses_asn & clauses_act)
-            if unnegated and not inside["framing"]:
+            if unnegated and not found["framing"]:
                 n_unframed += 1
             if unnegated:
                 links.append((s_start, s_end))
-        if inside["non_asn_actor"] and has_act:
+        if found["non_asn_actor"] and has_act:
             n_nonasn_act += 1
         if has_act and FIRST_PERSON.search(sentence):
             n_fp_act += 1
-        if has_asn and inside["candidate"]:
+        if has_asn and found["candidate"]:
             n_asn_cand += 1
         if has_asn:
             for name, rx in CATEGORY_CUES.items():
                 cue_asn_sentence[name] += bool(rx.search(sentence))
 
-    ctx = author_context or ""
+    ctx = (author_context or "").lower()
     author_asn = float(bool(ctx and ASN_ROLE.search(ctx)))
     author_non = float(bool(ctx and NON_ASN_ACTOR.search(ctx)))
     has_act = float(acts > 0)
     n_sent = len(sentences)
-    first_person = float(bool(FIRST_PERSON.search(text)))
+    first_person = float(bool(FIRST_PERSON.search(low)))
     log1p = math.log1p
     feats = [
-        log1p(len(by_kind["asn_role"])), log1p(len(by_kind["non_asn_actor"])),
-        log1p(acts), log1p(len(by_kind["candidate"])), log1p(len(by_kind["framing"])),
+        log1p(totals["asn_role"]), log1p(totals["non_asn_actor"]),
+        log1p(acts), log1p(totals["candidate"]), log1p(totals["framing"]),
         float(n_asn_act > 0), float(n_asn_act_clause > 0), float(n_unframed > 0), n_asn_act / n_sent,
         float(n_nonasn_act > 0), near_asn / max(acts, 1), near_non / max(acts, 1), negated / max(acts, 1),
         first_person, float(n_fp_act > 0), float(n_asn_cand > 0),
-        len(by_kind["framing"]) / (acts + 1),
+        totals["framing"] / (acts + 1),
         author_asn, author_non, author_asn * has_act, author_asn * float(acts > negated),
         author_asn * float(n_fp_act > 0 or not first_person) * has_act,
         log1p(len(text)) / 10, log1p(n_sent) / 3, float(bool(_DATELINE_RE.search(text))),
-        *(log1p(len(rx.findall(text))) for rx in CATEGORY_CUES.values()),
+        *(log1p(len(rx.findall(low))) for rx in CATEGORY_CUES.values()),
         *(float(v > 0) for v in cue_asn_sentence.values()),
     ]
     return Analysis(spans=spans, link_sentences=links, features=np.asarray(feats, dtype=np.float64))

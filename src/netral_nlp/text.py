@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 PREPROCESS_VERSION = "1.0"
 STEM_CACHE_SIZE = 200_000
@@ -53,18 +53,13 @@ EMOJI_TOKENS: dict[str, str] = {
 }
 _NUMBER_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5"}
 
-# "salam 2 jari", "salam dua jari", "pose tiga jari", "2 jari" -> gestur_N_jari
-_GESTURE_RE = re.compile(
-    r"\b(?:(?:salam|pose|gaya|acungan?|acung)\s+)?(satu|dua|tiga|empat|lima|[1-5])\s*jari\b",
-    re.IGNORECASE,
-)
-_GESTURE_NAMES = {"1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima"}
+_GESTURE_NUMBERS = {"1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima"}
+_GESTURE_NUMBERS |= {v: v for v in _GESTURE_NUMBERS.values()}
 
 _TOKEN_RE = re.compile(
-    r"(?P<url>(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|id|co\.id|net|org|go\.id|ly|me)/\S*)"
+    r"(?P<url>(?:https?://|www\.)\S+|(?=\w+\.\w)\b(?>[a-z0-9-]+\.)+(?:com|id|net|org|ly|me)/\S*)"
     r"|(?P<mention>@\w{2,})"
     r"|(?P<hashtag>#\w+)"
-    r"|(?P<gesture>" + _GESTURE_RE.pattern + r")"
     r"|(?P<keycap>[0-9]\ufe0f?\u20e3)"
     r"|(?P<redup>[^\W\d_]{2,}2)(?![\w])"
     r"|(?P<number>\d[\d.,]*\d|\d)"
@@ -76,8 +71,7 @@ _ELONGATION_RE = re.compile(r"([a-z])\1{2,}")
 _CAMEL_RE = re.compile(r"[A-Z]{2,}(?=[A-Z][a-z]|\d|$)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One normalised token: ``norm`` is the surface form, ``stem`` its Sastrawi stem,
     ``start:end`` the span of the original text it came from."""
 
@@ -143,6 +137,12 @@ def _split_hashtag(tag: str) -> list[str]:
     return [w for part in re.findall(r"[^\W\d_]+|\d+", body) for w in _segment(part)]
 
 
+@lru_cache(maxsize=STEM_CACHE_SIZE)
+def _word_forms(word: str) -> tuple[tuple[str, str], ...]:
+    """(norm, stem) pairs of one raw word; cached because words repeat across a feed."""
+    return tuple((form, stem(form)) for form in _normalise_word(unicodedata.normalize("NFKC", word)))
+
+
 def _normalise_word(word: str) -> list[str]:
     w = _ELONGATION_RE.sub(r"\1", word.lower())
     if w.endswith("2") and w[:-1].isalpha():  # "anak2" is the reduplication "anak-anak"
@@ -173,12 +173,7 @@ def tokenize(text: str) -> list[Token]:
         kind = match.lastgroup
         raw = match.group(0)
         start, end = match.span()
-        if kind == "gesture":
-            n = match.group(0)
-            num = re.search(r"satu|dua|tiga|empat|lima|[1-5]", n, re.IGNORECASE).group(0).lower()
-            name = _GESTURE_NAMES.get(num, num)
-            forms = ["salam", f"gestur_{name}_jari"] if n.lower().startswith("salam") else [f"gestur_{name}_jari"]
-        elif kind == "url":
+        if kind == "url":
             forms = [URL_TOKEN]
         elif kind == "mention":
             forms = [MENTION_TOKEN]
@@ -196,11 +191,29 @@ def tokenize(text: str) -> list[Token]:
             forms = [EMOJI_TOKENS[raw[0]]] if raw[0] in EMOJI_TOKENS else (
                 ["emo_bendera"] if raw == "🇮🇩" else []
             )
-        else:  # word or redup
-            forms = _normalise_word(unicodedata.normalize("NFKC", raw))
+        else:  # word or redup: the common case, fully cached
+            tokens.extend(Token(norm, st, start, end) for norm, st in _word_forms(raw))
+            continue
         for form in forms:
             tokens.append(Token(form, stem(form), start, end))
-    return tokens
+    return _merge_gestures(tokens)
+
+
+def _merge_gestures(tokens: list[Token]) -> list[Token]:
+    """"2 jari", "dua jari" (as in "salam 2 jari") -> one gestur_dua_jari token."""
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if nxt is not None and nxt.norm == "jari" and tok.norm in _GESTURE_NUMBERS:
+            name = f"gestur_{_GESTURE_NUMBERS[tok.norm]}_jari"
+            out.append(Token(name, name, tok.start, nxt.end))
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
 
 
 def normalise(text: str, stemmed: bool = True) -> str:

@@ -1,0 +1,84 @@
+"""Service settings, read from ``NETRAL_*`` environment variables (or a ``.env`` file).
+
+Lists are comma-separated in the environment: ``NETRAL_API_KEYS=alice:s3cret,bob:t0ken``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told; every field is ``NETRAL_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="NETRAL_", env_file=".env", extra="ignore")
+
+    model: Path | None = Field(None, description="Model directory; empty = the shipped default.")
+    db: Path = Field(Path("netral-queue.db"), description="SQLite file of the review queue.")
+    api_keys: CommaList = Field(
+        default_factory=list,
+        description="Accepted API keys, each `key` or `reviewer:key`; empty = no authentication.",
+    )
+    cors_origins: CommaList = Field(
+        default_factory=list, description="Origins allowed by CORS; empty = none."
+    )
+    public_origin: str | None = Field(
+        None, description="Origin the page is served under (behind a proxy), for CSRF checks."
+    )
+    max_body_bytes: int = Field(4 << 20, ge=1024, description="Request body cap (413 beyond).")
+    max_text_chars: int = Field(50_000, ge=100, description="Longest accepted text.")
+    max_batch: int = Field(256, ge=1, le=4096, description="Items per batch request.")
+    max_inflight: int = Field(
+        32, ge=1, description="Scoring requests admitted at once; more get 503 + Retry-After."
+    )
+    score_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 2, ge=1, description="Threads that score."
+    )
+    max_fetches: int = Field(8, ge=1, description="URL fetches at once; more get 503.")
+    retry_after_s: int = Field(1, ge=1, description="Retry-After of a 503.")
+    fetch_allow: CommaList = Field(
+        default_factory=list,
+        description="Hosts or networks fetchable although private (tests, intranets).",
+    )
+    fetch_ports: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [80, 443], description="Ports URLs may name."
+    )
+    fetch_timeout_s: float = Field(15.0, gt=0, description="Total deadline of one URL fetch.")
+    fetch_max_bytes: int = Field(2_000_000, ge=1024, description="Cap on a page's decoded bytes.")
+    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed per fetch.")
+    queue_by_default: bool = Field(True, description="Queue flagged items unless a request opts out.")
+
+    @field_validator("api_keys", "cors_origins", "fetch_allow", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fetch_ports", mode="before")
+    @classmethod
+    def _split_ports(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "/" in entry:
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _empty_model(cls, value: object) -> object:
+        return None if value == "" else value

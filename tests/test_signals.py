@@ -1,0 +1,66 @@
+import numpy as np
+
+from netral_nlp.signals import FEATURE_NAMES, analyse, detect
+
+
+def feats(text: str, author: str | None = None) -> dict[str, float]:
+    return dict(zip(FEATURE_NAMES, analyse(text, author).features))
+
+
+def test_detectors_return_spans_of_the_text() -> None:
+    text = "Camat Sukamaju hadir di kampanye paslon 02."
+    kinds = {(s.kind, s.text) for s in detect(text)}
+    assert ("asn_role", "Camat") in kinds
+    assert ("partisan_act", "kampanye") in kinds
+    assert ("candidate", "paslon") in kinds
+    for s in detect(text):
+        assert text[s.start : s.end] == s.text
+
+
+def test_actor_and_act_in_one_sentence_is_a_link() -> None:
+    a = analyse("Camat Sukamaju hadir di kampanye paslon 02.")
+    assert a.link_sentences == [(0, 43)]
+    f = feats("Camat Sukamaju hadir di kampanye paslon 02.")
+    assert f["asn_act_sentence"] == 1 and f["asn_act_sentence_unframed"] == 1
+
+
+def test_actor_and_act_in_different_sentences_are_not_linked() -> None:
+    f = feats("Camat memimpin rapat dinas pagi ini. Di tempat lain warga ikut kampanye paslon 02.")
+    assert f["asn_act_sentence"] == 0
+    assert f["non_asn_act_sentence"] == 1
+
+
+def test_forbidden_act_is_negated_not_linked() -> None:
+    a = analyse("ASN dilarang ikut kampanye paslon mana pun.")
+    f = dict(zip(FEATURE_NAMES, a.features))
+    assert f["act_negated_share"] == 1.0
+    assert a.link_sentences == []
+
+
+def test_nearest_actor_kind() -> None:
+    f = feats("Kades Sumberagung ikut kampanye, camat hanya mengawasi dari jauh.")
+    assert f["act_nearest_non_asn"] == 1.0 and f["act_nearest_asn"] == 0.0
+
+
+def test_author_context_turns_on_author_features() -> None:
+    plain = feats("Gas pol paslon 3! coblos!", None)
+    bio = feats("Gas pol paslon 3! coblos!", "Guru SDN 2 Bojonegoro | PNS")
+    assert plain["author_asn_x_act"] == 0 and bio["author_asn_x_act"] == 1
+
+
+def test_first_person() -> None:
+    assert feats("saya dukung paslon 2")["first_person_act_sentence"] == 1
+    assert feats("dia dukung paslon 2")["first_person_act_sentence"] == 0
+
+
+def test_pj_bupati_is_asn_but_bupati_is_not() -> None:
+    kinds = {s.kind for s in detect("Pj Bupati hadir") if s.text.lower().startswith("pj")}
+    assert kinds == {"asn_role"}
+    assert {s.kind for s in detect("Bupati hadir")} == {"non_asn_actor", "partisan_act"}
+
+
+def test_features_are_finite_for_odd_input() -> None:
+    for text in ["", " ", "🔥🔥🔥", "x" * 5000, "İstanbul İİİ kampanye"]:
+        vec = analyse(text).features
+        assert vec.shape == (len(FEATURE_NAMES),)
+        assert np.isfinite(vec).all()

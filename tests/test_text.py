@@ -1,0 +1,69 @@
+import pytest
+
+from netral_nlp.text import HASHTAG_TOKEN, MENTION_TOKEN, NIP_TOKEN, URL_TOKEN, normalise, stem, tokenize
+
+
+def norm(text: str) -> list[str]:
+    return normalise(text, stemmed=False).split()
+
+
+def test_placeholders_for_urls_mentions_and_nip() -> None:
+    out = norm("cek https://t.co/xYz dan bit.ly/abc @bawaslu_ri NIP 198703122010011002")
+    assert out.count(URL_TOKEN) == 2
+    assert MENTION_TOKEN in out
+    assert NIP_TOKEN in out
+
+
+def test_candidate_numbers_keep_their_value() -> None:
+    assert norm("paslon 02") == norm("paslon 2") == ["pasangan", "calon", "2"]
+    assert "__num__" in norm("tahun 2024")
+
+
+@pytest.mark.parametrize(
+    ("tag", "words"),
+    [
+        ("#2024GantiPresiden", ["__num__", "ganti", "presiden"]),
+        ("#ASNNetral", ["asn", "netral"]),
+        ("#asnnetral", ["asn", "netral"]),
+        ("#coblos02", ["coblos", "2"]),
+    ],
+)
+def test_hashtags_are_split(tag: str, words: list[str]) -> None:
+    assert norm(tag) == [HASHTAG_TOKEN, *words]
+
+
+def test_gestures_become_tokens() -> None:
+    assert norm("salam 2 jari ✌️") == ["salam", "gestur_dua_jari", "gestur_dua_jari"]
+    assert norm("pose tiga jari 🤟") == ["pose", "gestur_tiga_jari", "gestur_tiga_jari"]
+    assert norm("☝️ nomor 1️⃣") == ["gestur_satu_jari", "nomor", "1"]
+
+
+def test_slang_elongation_and_reduplication() -> None:
+    assert norm("yg penting gk golput bangeeet") == ["yang", "penting", "tidak", "golput", "banget"]
+    assert norm("anak2 udh dtg") == ["anak", "anak", "sudah", "datang"]
+
+
+def test_spans_point_into_the_original_text() -> None:
+    text = "Pak CAMAT ikut kampanyeee 🔥 #ASNNetral"
+    for tok in tokenize(text):
+        assert 0 <= tok.start < tok.end <= len(text)
+    camat = [t for t in tokenize(text) if t.norm == "camat"][0]
+    assert text[camat.start : camat.end] == "CAMAT"
+
+
+def test_spans_survive_characters_nfkc_would_change() -> None:
+    text = "ｐｎｓ ikut kampanye"  # full-width letters
+    toks = tokenize(text)
+    assert toks[0].norm == "pns"
+    assert text[toks[0].start : toks[0].end] == "ｐｎｓ"
+
+
+def test_stemming_is_cached_and_sastrawi_backed() -> None:
+    assert stem("mengkampanyekan") == "kampanye"
+    assert stem("kampanye") == "kampanye"
+    assert stem.cache_info().currsize > 0
+
+
+def test_empty_and_whitespace() -> None:
+    assert normalise("") == ""
+    assert normalise("   \n\t") == ""
