@@ -463,3 +463,28 @@ def test_cli_split_card_and_agreement(make_item, write_jsonl, tmp_path):
 
     result = runner.invoke(data_app, ["split", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "no such file or directory" in result.output
+
+
+def test_apply_adjudication_sets_final_labels_idempotently(make_item, write_jsonl, tmp_path):
+    from netral_nlp.data import apply_adjudication, read_annotations
+
+    a, b = make_item(), make_item(flag=True)
+    corpus = write_jsonl("corpus/items.jsonl", [a, b])
+    final = {"partisan": True, "asn": True, "flag": True, "categories": ["keterlibatan_parpol", "kampanye_medsos"]}
+    record = write_jsonl("adj.jsonl", [{"id": a["id"], "first": None, "second": None, "final": final}])
+    assert apply_adjudication(corpus.parent, record) == 1
+    assert apply_adjudication(corpus.parent, record) == 0
+    items = {i.id: i for i in read_annotations(corpus.parent)}
+    assert items[a["id"]].flag and items[a["id"]].categories == ["kampanye_medsos", "keterlibatan_parpol"]
+    assert items[b["id"]].categories == ["kampanye_medsos"]
+
+
+def test_apply_adjudication_rejects_incomplete_records(make_item, write_jsonl):
+    import pytest
+
+    from netral_nlp.data import AnnotationError, apply_adjudication
+
+    corpus = write_jsonl("c/items.jsonl", [make_item()])
+    record = write_jsonl("adj.jsonl", [{"id": "t-0001", "final": {"flag": True}}])
+    with pytest.raises(AnnotationError, match="adj.jsonl:1: final"):
+        apply_adjudication(corpus.parent, record)

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from . import modelcard
 from .evidence import build_evidence
 from .features import Doc, FeatureConfig, Featurizer, make_doc
 from .labels import CATEGORY_NAMES
@@ -151,6 +152,7 @@ class BaselineClassifier:
             name: sha256_file(directory / name) for name in (WEIGHTS_FILE, CONFIG_FILE)
         }
         self.manifest.write(directory)
+        (directory / "README.md").write_text(modelcard.render(self.manifest), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:

@@ -529,13 +529,21 @@ def assign_splits(
 def write_splits(path: str | Path, mapping: Mapping[str, str]) -> int:
     """Set ``split`` on every line whose id is in ``mapping``; return how many lines changed.
 
-    Rewrites the corpus files in place (atomically, file by file). Other fields, their
-    order, line order, line endings and untouched lines stay byte for byte; a new
-    ``split`` key goes at the end of its object. Do not run while others append to them.
+    Rewrites the corpus files in place (see :func:`update_items`). Do not run while
+    others append to them.
     """
     bad = sorted({s for s in mapping.values() if s not in SPLITS})
     if bad:
         raise ValueError(f"unknown split values {bad}; expected {', '.join(SPLITS)}")
+    return update_items(path, {item_id: {"split": split} for item_id, split in mapping.items()})
+
+
+def update_items(path: str | Path, updates: Mapping[str, Mapping[str, Any]]) -> int:
+    """Set the given fields on every line whose id is in ``updates``; return lines changed.
+
+    Files are rewritten atomically, one by one. Other fields, their order, line order,
+    line endings and untouched lines stay byte for byte; new keys go at the end.
+    """
     changed = 0
     for file in corpus_files(path):
         lines = file.read_bytes().split(b"\n")  # the same line numbering as validate
@@ -548,14 +556,32 @@ def write_splits(path: str | Path, mapping: Mapping[str, str]) -> int:
                 obj = None
             if not (isinstance(obj, dict) and isinstance(obj.get("id"), str)):
                 continue
-            split = mapping.get(obj["id"])
-            if split is not None and obj.get("split") != split:
-                obj["split"] = split
+            fields_ = updates.get(obj["id"])
+            if fields_ and any(obj.get(key) != value for key, value in fields_.items()):
+                obj.update(fields_)
                 lines[k] = json.dumps(obj, ensure_ascii=False).encode("utf-8") + raw[len(body) :]
                 changed += 1
         if changed != n_before:
             _atomic_write(file, b"\n".join(lines))
     return changed
+
+
+LABEL_FIELDS = ("partisan", "asn", "flag", "categories")
+
+
+def apply_adjudication(path: str | Path, adjudication: str | Path) -> int:
+    """Write the ``final`` labels of an adjudication file into the corpus; return lines changed.
+
+    Idempotent: the adjudication file is the record, the corpus follows it.
+    """
+    updates: dict[str, dict[str, Any]] = {}
+    for file, line, obj in read_records(adjudication):
+        final = obj.get("final")
+        if not isinstance(final, dict) or any(k not in final for k in LABEL_FIELDS):
+            raise AnnotationError(f"{file}:{line}: final: needs {', '.join(LABEL_FIELDS)}")
+        cats = [c for c in CATEGORY_NAMES if c in final["categories"]]  # schema order
+        updates[obj["id"]] = {k: final[k] for k in LABEL_FIELDS[:3]} | {"categories": cats}
+    return update_items(path, updates)
 
 
 def _atomic_write(file: Path, data: bytes) -> None:

@@ -141,3 +141,18 @@ def agreement(
             f"  {d.id}: {d.first['flag']} {d.first['categories']} | "
             f"{d.second['flag']} {d.second['categories']}"
         )
+
+
+@data_app.command()
+def adjudicate(
+    path: PathArg = DEFAULT_PATH,
+    record: Annotated[
+        Path, typer.Option("--file", help="Adjudication record: JSON Lines with id and final labels.")
+    ] = DEFAULT_PATH / "agreement" / "adjudication.jsonl",
+) -> None:
+    """Write the adjudicated (final) labels into the corpus files; safe to re-run."""
+    try:
+        changed = data_lib.apply_adjudication(path, record)
+    except (data_lib.AnnotationError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{changed} items relabelled from {record}")

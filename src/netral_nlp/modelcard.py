@@ -1,0 +1,113 @@
+"""The model card (``README.md`` in a model directory), rendered from the manifest so its
+figures can never drift from what `netral evaluate` prints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .labels import CATEGORY_NAMES, display_name
+from .model import Manifest
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}"
+
+
+def _ci(ci: list[float] | None) -> str:
+    return "n/a" if not ci else f"{100 * ci[0]:.1f}–{100 * ci[1]:.1f}"
+
+
+def metrics_tables(m: dict[str, Any]) -> str:
+    """Markdown tables of an evaluate() result."""
+    f, c, cal = m["flag"], m["confusion"], m["calibration"]
+    lines = [
+        f"Items: {m['n']}.",
+        "",
+        "| flag | precision | recall | F1 (95% CI) | PR-AUC | Brier | ECE |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| flag | {_pct(f['precision'])} | {_pct(f['recall'])} | {_pct(f['f1'])} ({_ci(f['f1_ci95'])}) "
+        f"| {_pct(f['pr_auc'])} | {cal['brier']:.3f} | {cal['ece']:.3f} |",
+        "",
+        f"Confusion of flag: {c['tp']} true positives, {c['fp']} false positives, "
+        f"{c['fn']} false negatives, {c['tn']} true negatives.",
+        "",
+        "| category | precision | recall | F1 | PR-AUC | support |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name in CATEGORY_NAMES:
+        r = m["categories"][name]
+        lines.append(
+            f"| `{name}` ({display_name(name, 'en')}) | {_pct(r['precision'])} | {_pct(r['recall'])} "
+            f"| {_pct(r['f1'])} | {_pct(r['pr_auc'])} | {r['support']} |"
+        )
+    lines += [
+        "",
+        f"Category macro-F1: {_pct(m['category_macro_f1'])} (95% CI {_ci(m['category_macro_f1_ci95'])}).",
+    ]
+    return "\n".join(lines)
+
+
+def render(manifest: Manifest) -> str:
+    """The full card. Intervals are bootstrap percentiles over the test items."""
+    test = manifest.metrics.get("test")
+    thresholds = "\n".join(f"| `{k}` | {v:.4f} |" for k, v in manifest.thresholds.items())
+    kind_text = {
+        "baseline": "hashed TF-IDF of word n-grams (Sastrawi stems), character n-grams and the author "
+        "context, plus rule-based signal features (ASN role, partisan act, candidate, framing, and "
+        "whether actor and act share a sentence), into class-weighted logistic regressions with "
+        "Platt calibration on out-of-fold scores",
+        "transformer": "a fine-tuned BERT-family encoder with a flag head and a multi-label category "
+        "head; long texts are scored in overlapping windows",
+    }.get(manifest.kind, manifest.kind)
+    return f"""# {manifest.name} {manifest.version}
+
+A {manifest.kind} model of [netral-nlp](../../README.md): {kind_text}.
+
+It answers, per item, the probability that the text shows or reports a partisan act by a civil
+servant (ASN), a flag at a threshold tuned on the dev split, the violation categories and the
+evidence spans. Label scheme: schema {manifest.schema_version}; preprocessing {manifest.preprocess_version}.
+
+## Intended use
+
+Triage for election and civil-service monitors (Bawaslu, BKN, regional inspectorates) and
+batch screening of scraped Indonesian posts and news by analysts. A flag is a reason for a
+person to look, never a finding: a human reviews every flagged item before anything is done
+about it.
+
+## Training data
+
+The netral-nlp annotated corpus (`data/annotations/`, see its data card), written for the
+project in Indonesian social-media, news, press-release and WhatsApp styles. Data hash
+`{manifest.data_hash[:16]}…`. Training items: {manifest.config.get('train_items', 'n/a')}
+({'train + dev, after tuning on dev' if manifest.config.get('refit_on_dev') else 'train split'}).
+
+## Thresholds (tuned on the dev split to maximise F1)
+
+| head | threshold |
+| --- | --- |
+{thresholds}
+
+## Metrics on the held-out test split
+
+{metrics_tables(test) if test else "No test split was available."}
+
+Reproduce with `netral evaluate --model models/{manifest.name} --data data/annotations --split test`.
+
+## Limitations
+
+- The corpus is written for the project, not sampled from real feeds: real posts carry more
+  noise, other slang and other topics, so expect lower precision on a live feed, where few
+  items are violations. Re-tune the threshold on a labelled sample of your own feed.
+- The test split comes from the same writers as the training data; figures on real news and
+  posts will be lower.
+- It reads text only: a photo of a civil servant at a rally with an innocent caption is missed.
+- Who counts as ASN (e.g. a *lurah* in DI Yogyakarta is a village head, not a civil servant)
+  is learnt from few examples; check the actor by hand.
+
+## Ethical considerations
+
+Accusing a civil servant of partisanship can cost them their career. Use the flag to
+prioritise review, not to sanction; keep the evidence with every decision; never publish
+a flag as a finding. Texts about people are personal data: store and share them only as
+your mandate allows.
+"""
