@@ -62,6 +62,7 @@ class BaselineClassifier:
         self.config = config
         self.featurizer = featurizer
         self.coef = coef  # (n_heads, n_features) float32, rows in HEADS order
+        self._coef_t = np.ascontiguousarray(coef.T)  # sparse @ dense wants (n_features, n_heads)
         self.intercept = intercept  # (n_heads,)
         self.platt = platt  # (n_heads, 2): p = sigmoid(a * z + b)
         self.manifest = manifest
@@ -104,7 +105,7 @@ class BaselineClassifier:
         if not docs:
             return np.zeros((0, len(HEADS)))
         x = self.featurizer.transform(docs)
-        z = np.asarray(x @ self.coef.T) + self.intercept
+        z = np.asarray(x @ self._coef_t) + self.intercept
         return _sigmoid(z * self.platt[:, 0] + self.platt[:, 1])
 
     def predict(

@@ -1,24 +1,30 @@
 """Turn items into the baseline's feature matrix: hashed TF-IDF of word n-grams (stems),
-character n-grams (normalised surface forms) and the author context, plus the signal
-features. Hashing keeps memory flat and needs no vocabulary; only the inverse document
-frequencies of features seen in at least ``min_df`` training documents are kept."""
+character n-grams (normalised surface forms, within word boundaries) and the author
+context, plus the signal features.
+
+Hashing needs no vocabulary and keeps memory flat; only the inverse document frequencies of
+features seen in at least ``min_df`` training documents are kept. The hashed columns of a
+word and of its character n-grams are cached per word, because a feed repeats its words:
+that makes featurising several times faster than re-hashing every n-gram of every text.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 from sklearn.utils import murmurhash3_32
 
 from .signals import FEATURE_NAMES, Analysis, analyse
 from .text import Token, tokenize
 
-# Block order of the matrix columns; the offsets follow from the sizes in the config.
+# Block order of the matrix columns: word n-grams, char n-grams, author n-grams, signals.
 BLOCKS = ("word", "char", "author")
+_CACHE = 500_000
 
 
 @dataclass
@@ -41,18 +47,6 @@ class Doc:
     analysis: Analysis
     author_tokens: list[Token] = field(default_factory=list)
 
-    @property
-    def word_string(self) -> str:
-        return " ".join(t.stem for t in self.tokens)
-
-    @property
-    def char_string(self) -> str:
-        return " ".join(t.norm for t in self.tokens)
-
-    @property
-    def author_string(self) -> str:
-        return " ".join(t.stem for t in self.author_tokens)
-
 
 def make_doc(text: str, author_context: str | None = None) -> Doc:
     return Doc(
@@ -63,13 +57,49 @@ def make_doc(text: str, author_context: str | None = None) -> Doc:
     )
 
 
+@lru_cache(maxsize=_CACHE)
 def feature_index(feature: str, bits: int) -> int:
-    """Column of a hashed feature string, the same as sklearn's HashingVectorizer."""
+    """Hashed column of a feature string (murmurhash3, as sklearn's HashingVectorizer)."""
     return abs(murmurhash3_32(feature, seed=0)) % (1 << bits)
 
 
+@lru_cache(maxsize=_CACHE)
+def _char_columns(word: str, lo: int, hi: int, bits: int) -> tuple[int, ...]:
+    padded = f" {word} "
+    return tuple(
+        feature_index(padded[i : i + n], bits)
+        for n in range(lo, hi + 1)
+        for i in range(len(padded) - n + 1)
+    )
+
+
+def word_ngram_columns(stems: Sequence[str], lo: int, hi: int, bits: int) -> list[int]:
+    """Columns of the word n-grams (n in lo..hi) of a stem sequence, joined with spaces."""
+    cols: list[int] = []
+    for n in range(lo, hi + 1):
+        for i in range(len(stems) - n + 1):
+            cols.append(feature_index(" ".join(stems[i : i + n]) if n > 1 else stems[i], bits))
+    return cols
+
+
+def _csr(rows: Iterable[list[int] | tuple[int, ...]], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """Count matrix from per-row column lists, with sublinear tf (1 + log count)."""
+    indptr = [0]
+    indices: list[int] = []
+    for cols in rows:
+        indices.extend(cols)
+        indptr.append(len(indices))
+    x = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+        shape=(n_rows, n_cols),
+    )
+    x.sum_duplicates()
+    np.log1p(x.data, out=x.data)
+    return x
+
+
 class Featurizer:
-    """Stateless hashing plus fitted IDF weights and signal standardisation."""
+    """Hashed n-gram counts with fitted IDF weights, plus standardised signal features."""
 
     def __init__(
         self,
@@ -79,45 +109,42 @@ class Featurizer:
         signal_std: np.ndarray | None = None,
     ) -> None:
         self.config = config
-        c = config
-        common = dict(alternate_sign=False, norm=None, lowercase=False, dtype=np.float32)
-        self._vectorizers = {
-            "word": HashingVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=c.word_ngrams, n_features=1 << c.word_bits, **common),
-            "char": HashingVectorizer(analyzer="char_wb", ngram_range=c.char_ngrams, n_features=1 << c.char_bits, **common),
-            "author": HashingVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), n_features=1 << c.author_bits, **common),
-        }
         self.idf = idf or {}
         self.signal_mean = signal_mean
         self.signal_std = signal_std
 
     @property
-    def n_signal(self) -> int:
-        return len(FEATURE_NAMES)
-
-    def block_offsets(self) -> dict[str, int]:
-        offsets, at = {}, 0
-        for name in BLOCKS:
-            offsets[name] = at
-            at += self._vectorizers[name].n_features
-        offsets["signals"] = at
-        return offsets
+    def sizes(self) -> dict[str, int]:
+        c = self.config
+        return {"word": 1 << c.word_bits, "char": 1 << c.char_bits, "author": 1 << c.author_bits}
 
     @property
     def n_features(self) -> int:
-        return self.block_offsets()["signals"] + self.n_signal
+        return sum(self.sizes.values()) + len(FEATURE_NAMES)
 
     def _counts(self, docs: Sequence[Doc]) -> dict[str, sp.csr_matrix]:
-        strings = {
-            "word": [d.word_string for d in docs],
-            "char": [d.char_string for d in docs],
-            "author": [d.author_string for d in docs],
+        c, n = self.config, len(docs)
+        word_lo, word_hi = c.word_ngrams
+        char_lo, char_hi = c.char_ngrams
+
+        def chars(doc: Doc) -> list[int]:
+            cols: list[int] = []
+            for tok in doc.tokens:
+                cols.extend(_char_columns(tok.norm, char_lo, char_hi, c.char_bits))
+            return cols
+
+        sizes = self.sizes
+        return {
+            "word": _csr(
+                (word_ngram_columns([t.stem for t in d.tokens], word_lo, word_hi, c.word_bits) for d in docs),
+                n, sizes["word"],
+            ),
+            "char": _csr((chars(d) for d in docs), n, sizes["char"]),
+            "author": _csr(
+                (word_ngram_columns([t.stem for t in d.author_tokens], 1, 2, c.author_bits) for d in docs),
+                n, sizes["author"],
+            ),
         }
-        out = {}
-        for name in BLOCKS:
-            x = self._vectorizers[name].transform(strings[name]).tocsr()
-            np.log1p(x.data, out=x.data)  # sublinear tf
-            out[name] = x
-        return out
 
     def fit(self, docs: Sequence[Doc]) -> Featurizer:
         counts = self._counts(docs)
@@ -133,6 +160,7 @@ class Featurizer:
         return self
 
     def transform(self, docs: Sequence[Doc]) -> sp.csr_matrix:
+        """(len(docs), n_features) float32 CSR: each n-gram block L2-normalised."""
         counts = self._counts(docs)
         blocks = []
         for name in BLOCKS:
@@ -140,7 +168,7 @@ class Featurizer:
             x.data *= self.idf[name][x.indices]
             x.eliminate_zeros()
             blocks.append(normalize(x, copy=False))
-        sig = np.vstack([d.analysis.features for d in docs]) if docs else np.zeros((0, self.n_signal))
+        sig = np.vstack([d.analysis.features for d in docs]) if docs else np.zeros((0, len(FEATURE_NAMES)))
         sig = (sig - self.signal_mean) / self.signal_std * self.config.signal_weight
         blocks.append(sp.csr_matrix(sig.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)

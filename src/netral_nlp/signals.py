@@ -168,8 +168,9 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _SENTENCE_RE.finditer(text) if m.group(0).strip()]
 
 
-def _clause_id(sentence: str, offset: int) -> int:
-    return len(_CLAUSE_BREAK_RE.findall(sentence[:offset]))
+def _clause_breaks(sentence: str) -> list[int]:
+    """Offsets of the clause breaks of a sentence; a span's clause is bisect(breaks, offset)."""
+    return [m.start() for m in _CLAUSE_BREAK_RE.finditer(sentence)]
 
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -215,6 +216,11 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         if not (has_asn or has_act):
             continue
         sentence = low[s_start:s_end]
+        breaks = _clause_breaks(sentence)
+
+        def clause(span: SignalSpan, breaks: list[int] = breaks, s_start: int = s_start) -> int:
+            return bisect_right(breaks, span.start - s_start - 1)
+
         unnegated = []
         for act in found["partisan_act"]:
             acts += 1
@@ -224,9 +230,9 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             else:
                 unnegated.append(act)
             # the actor of an act is usually in its clause, before it (Indonesian is SVO)
-            act_clause = _clause_id(sentence, act.start - s_start)
+            act_clause = clause(act)
             actors = [
-                (_clause_id(sentence, a.start - s_start) != act_clause, a.start > act.start, abs(a.start - act.start), kind)
+                (clause(a) != act_clause, a.start > act.start, abs(a.start - act.start), kind)
                 for kind, key in (("asn", "asn_role"), ("non", "non_asn_actor"))
                 for a in found[key]
             ]
@@ -236,8 +242,8 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
                 near_non += nearest == "non"
         if has_asn and has_act:
             n_asn_act += 1
-            clauses_asn = {_clause_id(sentence, a.start - s_start) for a in found["asn_role"]}
-            clauses_act = {_clause_id(sentence, a.start - s_start) for a in found["partisan_act"]}
+            clauses_asn = {clause(a) for a in found["asn_role"]}
+            clauses_act = {clause(a) for a in found["partisan_act"]}
             n_asn_act_clause += bool(clauses_asn & clauses_act)
             if unnegated and not found["framing"]:
                 n_unframed += 1
