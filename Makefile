@@ -42,6 +42,8 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/score_throughput.py
+	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/transformer_inference.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

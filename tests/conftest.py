@@ -85,3 +85,62 @@ def mini_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = TrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
     train_baseline(config, progress=lambda _msg: None)
     return out
+
+
+# --------------------------------------------------------------------------- batch scoring
+
+_PARTISAN_POSTS = (
+    "camat ikut kampanye paslon nomor dua di lapangan",
+    "ASN pose dua jari bersama caleg partai saat apel",
+    "kepala dinas ajak warga pilih calon bupati nomor satu",
+    "lurah jadi tim sukses relawan paslon gubernur",
+)
+_EVERYDAY_POSTS = (
+    "macet parah di jalan pulang kerja sore ini",
+    "apel pagi lanjut rapat anggaran triwulan empat",
+    "hujan deras bikin banjir di kampung sebelah",
+    "resep rendang padang enak sekali buat lebaran",
+)
+
+
+def feed_text(k: int) -> str:
+    """A short post: even ``k`` partisan, odd ``k`` everyday; distinct for each ``k``."""
+    posts = _PARTISAN_POSTS if k % 2 == 0 else _EVERYDAY_POSTS
+    return f"{posts[(k // 2) % len(posts)]} {k}"
+
+
+@pytest.fixture
+def feed_rows() -> Callable[..., list[dict[str, Any]]]:
+    """``feed_rows(n, start=0)``: ``n`` input rows with ids ``r-<k>`` and synthetic posts."""
+
+    def make(n: int, start: int = 0) -> list[dict[str, Any]]:
+        return [{"id": f"r-{k}", "text": feed_text(k)} for k in range(start, start + n)]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A baseline fitted in about a second on 80 synthetic posts (not the real corpus):
+    it flags the partisan ones, so scored files have both flagged and unflagged rows."""
+    from types import SimpleNamespace
+
+    from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+    from netral_nlp.features import FeatureConfig
+    from netral_nlp.model import Manifest
+    from netral_nlp.train import label_matrix
+
+    items = [
+        SimpleNamespace(
+            text=feed_text(k), flag=k % 2 == 0, categories=["kampanye_medsos"] if k % 2 == 0 else []
+        )
+        for k in range(80)
+    ]
+    docs = docs_for([i.text for i in items], [None] * len(items))
+    config = BaselineConfig(features=FeatureConfig(), calibration_folds=2)
+    manifest = Manifest(name="tiny", version="0.0.1", kind="baseline")
+    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest)
+    model.manifest.thresholds = {"flag": 0.5}
+    directory = tmp_path_factory.mktemp("models") / "tiny"
+    model.save(directory)
+    return directory

@@ -22,7 +22,7 @@ def test_predictions_have_the_contract_shape(mini_baseline: Path) -> None:
     clf = load_model(mini_baseline)
     preds = clf.predict(TEXTS, [None, None, None, "Guru SDN 2 | PNS"])
     assert len(preds) == len(TEXTS)
-    for text, p in zip(TEXTS, preds):
+    for text, p in zip(TEXTS, preds, strict=False):
         assert 0.0 <= p.score <= 1.0
         assert p.flag == (p.score >= clf.manifest.thresholds["flag"])
         assert set(p.category_scores) == set(CATEGORY_NAMES)
@@ -79,12 +79,17 @@ def test_manifest_describes_the_model(mini_baseline: Path) -> None:
 
 
 def test_training_is_deterministic(mini_corpus: Path, mini_baseline: Path, tmp_path: Path) -> None:
-    config = TrainConfig(data=mini_corpus, out=tmp_path / "again", name="mini-baseline", c_grid=(4.0,))
+    config = TrainConfig(
+        data=mini_corpus, out=tmp_path / "again", name="mini-baseline", c_grid=(4.0,)
+    )
     train_baseline(config, progress=lambda _m: None)
     first = json.loads((mini_baseline / "manifest.json").read_text())
     second = json.loads((tmp_path / "again" / "manifest.json").read_text())
     assert first["metrics"] == second["metrics"] and first["thresholds"] == second["thresholds"]
-    with np.load(mini_baseline / WEIGHTS_FILE) as a, np.load(tmp_path / "again" / WEIGHTS_FILE) as b:
+    with (
+        np.load(mini_baseline / WEIGHTS_FILE) as a,
+        np.load(tmp_path / "again" / WEIGHTS_FILE) as b,
+    ):
         assert set(a.files) == set(b.files)
         for key in a.files:
             assert np.array_equal(a[key], b[key]), key
@@ -94,3 +99,17 @@ def test_training_needs_splits(tmp_path: Path, make_item, write_jsonl) -> None:
     path = write_jsonl("nosplit.jsonl", [make_item(), make_item(flag=True)])
     with pytest.raises(ValueError, match="netral data split"):
         train_baseline(TrainConfig(data=path, out=tmp_path / "m"), progress=lambda _m: None)
+
+
+def test_best_threshold_maximises_f1() -> None:
+    from netral_nlp.evaluate import _prf, best_threshold
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(5, 60))
+        y, s = rng.integers(0, 2, n), np.round(rng.random(n), 2)
+        if y.sum() == 0:
+            continue
+        t = best_threshold(y, s)
+        best = max(_prf(y, (s >= c).astype(int))["f1"] for c in np.unique(s))
+        assert _prf(y, (s >= t).astype(int))["f1"] == pytest.approx(best)

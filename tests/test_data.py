@@ -470,12 +470,22 @@ def test_apply_adjudication_sets_final_labels_idempotently(make_item, write_json
 
     a, b = make_item(), make_item(flag=True)
     corpus = write_jsonl("corpus/items.jsonl", [a, b])
-    final = {"partisan": True, "asn": True, "flag": True, "categories": ["keterlibatan_parpol", "kampanye_medsos"]}
-    record = write_jsonl("adj.jsonl", [{"id": a["id"], "first": None, "second": None, "final": final}])
+    final = {
+        "partisan": True,
+        "asn": True,
+        "flag": True,
+        "categories": ["keterlibatan_parpol", "kampanye_medsos"],
+    }
+    record = write_jsonl(
+        "adj.jsonl", [{"id": a["id"], "first": None, "second": None, "final": final}]
+    )
     assert apply_adjudication(corpus.parent, record) == 1
     assert apply_adjudication(corpus.parent, record) == 0
     items = {i.id: i for i in read_annotations(corpus.parent)}
-    assert items[a["id"]].flag and items[a["id"]].categories == ["kampanye_medsos", "keterlibatan_parpol"]
+    assert items[a["id"]].flag and items[a["id"]].categories == [
+        "kampanye_medsos",
+        "keterlibatan_parpol",
+    ]
     assert items[b["id"]].categories == ["kampanye_medsos"]
 
 
@@ -486,5 +496,5 @@ def test_apply_adjudication_rejects_incomplete_records(make_item, write_jsonl):
 
     corpus = write_jsonl("c/items.jsonl", [make_item()])
     record = write_jsonl("adj.jsonl", [{"id": "t-0001", "final": {"flag": True}}])
-    with pytest.raises(AnnotationError, match="adj.jsonl:1: final"):
+    with pytest.raises(AnnotationError, match=r"adj\.jsonl:1: final"):
         apply_adjudication(corpus.parent, record)

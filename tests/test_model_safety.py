@@ -36,8 +36,12 @@ def _rewrite_manifest(directory: Path, **changes) -> None:
     path.write_text(json.dumps(manifest))
 
 
-@pytest.mark.parametrize("name", ["model.pkl", "weights.joblib", "pytorch_model.bin", "modeling.py"])
-def test_executable_files_are_refused_and_never_run(model_copy: Path, tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    "name", ["model.pkl", "weights.joblib", "pytorch_model.bin", "modeling.py"]
+)
+def test_executable_files_are_refused_and_never_run(
+    model_copy: Path, tmp_path: Path, name: str
+) -> None:
     marker = tmp_path / "pwned"
     (model_copy / name).write_bytes(pickle.dumps(_Trap(marker)))
     with pytest.raises(ModelLoadError, match="refusing"):
@@ -58,7 +62,7 @@ def test_pickle_disguised_as_weights_is_refused(model_copy: Path, tmp_path: Path
 
 def test_other_schema_is_refused_with_a_clear_message(model_copy: Path) -> None:
     _rewrite_manifest(model_copy, schema_version="0.1")
-    with pytest.raises(SchemaMismatchError, match="label schema '0.1'"):
+    with pytest.raises(SchemaMismatchError, match=r"label schema '0\.1'"):
         load_model(model_copy)
 
 

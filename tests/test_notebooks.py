@@ -19,7 +19,11 @@ def test_notebook_is_clean_and_its_imports_exist(path: Path) -> None:
         assert not cell.get("outputs"), "commit notebooks without outputs"
     for source in code:
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("netral_nlp"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("netral_nlp")
+            ):
                 module = importlib.import_module(node.module)
                 for alias in node.names:
                     assert hasattr(module, alias.name), f"{node.module}.{alias.name}"

@@ -4,7 +4,7 @@ from netral_nlp.signals import FEATURE_NAMES, analyse, detect
 
 
 def feats(text: str, author: str | None = None) -> dict[str, float]:
-    return dict(zip(FEATURE_NAMES, analyse(text, author).features))
+    return dict(zip(FEATURE_NAMES, analyse(text, author).features, strict=False))
 
 
 def test_detectors_return_spans_of_the_text() -> None:
@@ -32,7 +32,7 @@ def test_actor_and_act_in_different_sentences_are_not_linked() -> None:
 
 def test_forbidden_act_is_negated_not_linked() -> None:
     a = analyse("ASN dilarang ikut kampanye paslon mana pun.")
-    f = dict(zip(FEATURE_NAMES, a.features))
+    f = dict(zip(FEATURE_NAMES, a.features, strict=False))
     assert f["act_negated_share"] == 1.0
     assert a.link_sentences == []
 

@@ -1,6 +1,14 @@
 import pytest
 
-from netral_nlp.text import HASHTAG_TOKEN, MENTION_TOKEN, NIP_TOKEN, URL_TOKEN, normalise, stem, tokenize
+from netral_nlp.text import (
+    HASHTAG_TOKEN,
+    MENTION_TOKEN,
+    NIP_TOKEN,
+    URL_TOKEN,
+    normalise,
+    stem,
+    tokenize,
+)
 
 
 def norm(text: str) -> list[str]:
@@ -47,7 +55,7 @@ def test_spans_point_into_the_original_text() -> None:
     text = "Pak CAMAT ikut kampanyeee 🔥 #ASNNetral"
     for tok in tokenize(text):
         assert 0 <= tok.start < tok.end <= len(text)
-    camat = [t for t in tokenize(text) if t.norm == "camat"][0]
+    camat = next(t for t in tokenize(text) if t.norm == "camat")
     assert text[camat.start : camat.end] == "CAMAT"
 
 

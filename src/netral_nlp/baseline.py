@@ -98,7 +98,10 @@ class BaselineClassifier:
         contexts = author_contexts if author_contexts is not None else [None] * len(texts)
         if len(contexts) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(contexts)} author contexts")
-        return [make_doc(t[:MAX_CHARS], (c or "")[:MAX_CHARS] or None) for t, c in zip(texts, contexts)]
+        return [
+            make_doc(t[:MAX_CHARS], (c or "")[:MAX_CHARS] or None)
+            for t, c in zip(texts, contexts, strict=False)
+        ]
 
     def probabilities(self, docs: Sequence[Doc]) -> np.ndarray:
         """(n_docs, len(HEADS)) calibrated probabilities in [0, 1]."""
@@ -116,7 +119,7 @@ class BaselineClassifier:
         thresholds = self.manifest.thresholds
         t_flag = thresholds.get("flag", 0.5)
         out = []
-        for doc, p in zip(docs, probs):
+        for doc, p in zip(docs, probs, strict=False):
             score = float(p[0])
             flag = score >= t_flag
             cat_scores = {name: float(p[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
@@ -170,9 +173,8 @@ class BaselineClassifier:
             config = BaselineConfig(**raw)
             with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
                 featurizer = Featurizer(config.features)
-                sizes = {"word": config.features.word_bits, "char": config.features.char_bits, "author": config.features.author_bits}
-                for name, bits in sizes.items():
-                    idf = np.zeros(1 << bits, dtype=np.float32)
+                for name, size in featurizer.sizes.items():
+                    idf = np.zeros(size, dtype=np.float32)
                     idf[w[f"idf_{name}_index"]] = w[f"idf_{name}_value"]
                     featurizer.idf[name] = idf
                 featurizer.signal_mean, featurizer.signal_std = w["signal_mean"], w["signal_std"]
@@ -186,10 +188,16 @@ class BaselineClassifier:
         return cls(config, featurizer, coef, intercept, platt, manifest)
 
 
-def _fit_head(x: sp.csr_matrix, y: np.ndarray, config: BaselineConfig) -> tuple[np.ndarray, float, np.ndarray]:
+def _fit_head(
+    x: sp.csr_matrix, y: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Fit one logistic head and its Platt scaling on out-of-fold decision values."""
     if y.min() == y.max():  # a class absent from training: a constant, honest head
-        return np.zeros(x.shape[1], dtype=np.float32), -10.0 if y.max() == 0 else 10.0, np.array([1.0, 0.0])
+        return (
+            np.zeros(x.shape[1], dtype=np.float32),
+            -10.0 if y.max() == 0 else 10.0,
+            np.array([1.0, 0.0]),
+        )
 
     def make() -> LogisticRegression:
         return LogisticRegression(
@@ -215,4 +223,4 @@ def _fit_head(x: sp.csr_matrix, y: np.ndarray, config: BaselineConfig) -> tuple[
 
 def docs_for(texts: Sequence[str], contexts: Sequence[str | None]) -> list[Doc]:
     """Prepare training documents (same path as scoring)."""
-    return [make_doc(t, c) for t, c in zip(texts, contexts)]
+    return [make_doc(t, c) for t, c in zip(texts, contexts, strict=False)]

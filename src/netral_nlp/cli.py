@@ -35,7 +35,9 @@ app.add_typer(queue_app, name="queue")
 F = TypeVar("F", bound=Callable[..., Any])
 ModelOpt = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="Model directory (default: the shipped baseline, or $NETRAL_MODEL)."),
+    typer.Option(
+        "--model", "-m", help="Model directory (default: the shipped baseline, or $NETRAL_MODEL)."
+    ),
 ]
 
 
@@ -60,7 +62,14 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from .labels import SchemaMismatchError
     from .model import ModelLoadError
 
-    errors: list[type[BaseException]] = [AnnotationError, SchemaMismatchError, ModelLoadError, FileNotFoundError, IsADirectoryError, PermissionError]
+    errors: list[type[BaseException]] = [
+        AnnotationError,
+        SchemaMismatchError,
+        ModelLoadError,
+        FileNotFoundError,
+        IsADirectoryError,
+        PermissionError,
+    ]
     try:
         from .io import InputError
 
@@ -93,7 +102,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_callback(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
@@ -102,27 +116,66 @@ def main_callback(
 @app.command()
 @friendly
 def score(
-    input: Annotated[str, typer.Argument(help="Input .jsonl/.csv/.parquet (optionally .gz), or - for JSON Lines on stdin.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output .jsonl/.csv/.parquet, or a directory with --shards; stdout JSON Lines if omitted.")] = None,
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="Input .jsonl/.csv/.parquet (optionally .gz), or - for JSON Lines on stdin."
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output .jsonl/.csv/.parquet, or a directory with --shards; stdout JSON Lines if omitted.",
+        ),
+    ] = None,
     model: ModelOpt = None,
     text_field: Annotated[str, typer.Option(help="Input field holding the text.")] = "text",
     id_field: Annotated[str, typer.Option(help="Input field holding the id.")] = "id",
-    author_field: Annotated[str, typer.Option(help="Input field holding the author context (bio, byline).")] = "author_context",
-    errors: Annotated[Path | None, typer.Option(help="Where rejected rows go (JSON Lines; default: OUTPUT.errors.jsonl, or stderr-adjacent netral-errors.jsonl).")] = None,
+    author_field: Annotated[
+        str, typer.Option(help="Input field holding the author context (bio, byline).")
+    ] = "author_context",
+    errors: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where rejected rows go (JSON Lines; default: OUTPUT.errors.jsonl, or stderr-adjacent netral-errors.jsonl)."
+        ),
+    ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 2048,
-    workers: Annotated[int, typer.Option(min=0, help="Scoring processes (0 = one per CPU core).")] = 0,
-    runtime: Annotated[Runtime, typer.Option(help="Transformer runtime: auto uses ONNX when the model has one.")] = Runtime.auto,
-    resume: Annotated[bool, typer.Option(help="Continue an interrupted sharded run in OUTPUT.")] = False,
-    force: Annotated[bool, typer.Option(help="Resume even if the input changed since the run began.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Scoring processes (0 = one per CPU core).")
+    ] = 0,
+    runtime: Annotated[
+        Runtime, typer.Option(help="Transformer runtime: auto uses ONNX when the model has one.")
+    ] = Runtime.auto,
+    resume: Annotated[
+        bool, typer.Option(help="Continue an interrupted sharded run in OUTPUT.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Resume even if the input changed since the run began.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
+    ] = False,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
     from .batch import ScoreOptions, score_file
 
     options = ScoreOptions(
-        input=input, output=output, model=model, text_field=text_field, id_field=id_field,
-        author_field=author_field, errors=errors, batch_size=batch_size, workers=workers,
-        runtime=runtime.value, resume=resume, force=force, quiet=quiet,
+        input=input,
+        output=output,
+        model=model,
+        text_field=text_field,
+        id_field=id_field,
+        author_field=author_field,
+        errors=errors,
+        batch_size=batch_size,
+        workers=workers,
+        runtime=runtime.value,
+        resume=resume,
+        force=force,
+        quiet=quiet,
     )
     summary = score_file(options)
     if summary.rejected and not quiet:
@@ -146,7 +199,9 @@ def report(
 @friendly
 def predict(
     text: Annotated[str, typer.Argument(help="The text to score (use - to read stdin).")],
-    author_context: Annotated[str | None, typer.Option("--author-context", "-a", help="Bio or byline of the author.")] = None,
+    author_context: Annotated[
+        str | None, typer.Option("--author-context", "-a", help="Bio or byline of the author.")
+    ] = None,
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the output row as JSON.")] = False,
 ) -> None:
@@ -166,7 +221,9 @@ def predict(
         typer.echo(json.dumps(row, ensure_ascii=False))
         return
     verdict = "FLAG" if pred.flag else "no flag"
-    typer.echo(f"{verdict}  score={pred.score:.3f}  (threshold {clf.manifest.thresholds.get('flag', 0.5):.3f}, {clf.manifest.model_id})")
+    typer.echo(
+        f"{verdict}  score={pred.score:.3f}  (threshold {clf.manifest.thresholds.get('flag', 0.5):.3f}, {clf.manifest.model_id})"
+    )
     for name in pred.categories:
         typer.echo(f"  - {display_name(name)} [{name}] {pred.category_scores[name]:.2f}")
     for ev in pred.evidence:
@@ -177,14 +234,28 @@ def predict(
 @friendly
 def train(
     kind: Annotated[Kind, typer.Option(help="Model kind.")] = Kind.baseline,
-    data: Annotated[Path, typer.Option(help="Annotated corpus: a .jsonl file or a directory of them, with splits.")] = Path("data/annotations"),
-    out: Annotated[Path, typer.Option(help="Output model directory.")] = Path("models/netral-baseline"),
-    name: Annotated[str | None, typer.Option(help="Model name (default: the output directory's name).")] = None,
+    data: Annotated[
+        Path,
+        typer.Option(help="Annotated corpus: a .jsonl file or a directory of them, with splits."),
+    ] = Path("data/annotations"),
+    out: Annotated[Path, typer.Option(help="Output model directory.")] = Path(
+        "models/netral-baseline"
+    ),
+    name: Annotated[
+        str | None, typer.Option(help="Model name (default: the output directory's name).")
+    ] = None,
     version: Annotated[str, typer.Option(help="Model version.")] = "1.0.0",
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 13,
-    base: Annotated[str, typer.Option(help="Transformer only: hub id or local directory of a BERT-family checkpoint.")] = "indobenchmark/indobert-base-p1",
+    base: Annotated[
+        str,
+        typer.Option(
+            help="Transformer only: hub id or local directory of a BERT-family checkpoint."
+        ),
+    ] = "indobenchmark/indobert-base-p1",
     epochs: Annotated[float, typer.Option(help="Transformer only: training epochs.")] = 5.0,
-    learning_rate: Annotated[float, typer.Option(help="Transformer only: peak learning rate.")] = 3e-5,
+    learning_rate: Annotated[
+        float, typer.Option(help="Transformer only: peak learning rate.")
+    ] = 3e-5,
     batch_size: Annotated[int, typer.Option(help="Transformer only: per-device batch size.")] = 16,
     max_length: Annotated[int, typer.Option(help="Transformer only: tokens per window.")] = 256,
 ) -> None:
@@ -198,8 +269,12 @@ def train(
         from .transformer_train import TransformerTrainConfig, train_transformer
 
         tconfig = TransformerTrainConfig(
-            **vars(config), base=base, epochs=epochs, learning_rate=learning_rate,
-            batch_size=batch_size, max_length=max_length,
+            **vars(config),
+            base=base,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_length=max_length,
         )
         _, metrics = train_transformer(tconfig, progress=lambda m: typer.echo(m, err=True))
     if "test" in metrics:
@@ -212,8 +287,12 @@ def train(
 @friendly
 def evaluate(
     model: ModelOpt = None,
-    data: Annotated[Path, typer.Option(help="Annotated .jsonl file or directory.")] = Path("data/annotations"),
-    split: Annotated[str, typer.Option(help="Split to evaluate: train, dev, test or all.")] = "test",
+    data: Annotated[Path, typer.Option(help="Annotated .jsonl file or directory.")] = Path(
+        "data/annotations"
+    ),
+    split: Annotated[
+        str, typer.Option(help="Split to evaluate: train, dev, test or all.")
+    ] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
     """Precision, recall, F1, PR-AUC, confusion and calibration of a model on a split."""
@@ -242,8 +321,12 @@ def evaluate(
 @friendly
 def export(
     model: Annotated[Path, typer.Argument(help="Transformer model directory.")],
-    onnx: Annotated[bool, typer.Option("--onnx", help="Write model.onnx for the ONNX Runtime.")] = True,
-    int8: Annotated[bool, typer.Option("--int8", help="Also quantise to int8 (dynamic) for fast CPU scoring.")] = False,
+    onnx: Annotated[
+        bool, typer.Option("--onnx", help="Write model.onnx for the ONNX Runtime.")
+    ] = True,
+    int8: Annotated[
+        bool, typer.Option("--int8", help="Also quantise to int8 (dynamic) for fast CPU scoring.")
+    ] = False,
 ) -> None:
     """Export a transformer model to ONNX (optionally int8) for CPU scoring."""
     from .onnx_export import export_onnx
@@ -268,8 +351,13 @@ def serve(
 @queue_app.command("export")
 @friendly
 def queue_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Annotation rows (JSON Lines) of the decided items.")],
-    db: Annotated[Path | None, typer.Option(help="Queue database (default: $NETRAL_DB or netral-queue.db).")] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Annotation rows (JSON Lines) of the decided items."),
+    ],
+    db: Annotated[
+        Path | None, typer.Option(help="Queue database (default: $NETRAL_DB or netral-queue.db).")
+    ] = None,
 ) -> None:
     """Write reviewed items as corpus rows, ready for `netral data validate` and retraining."""
     from .api.queue import export_decisions

@@ -147,7 +147,8 @@ def agreement(
 def adjudicate(
     path: PathArg = DEFAULT_PATH,
     record: Annotated[
-        Path, typer.Option("--file", help="Adjudication record: JSON Lines with id and final labels.")
+        Path,
+        typer.Option("--file", help="Adjudication record: JSON Lines with id and final labels."),
     ] = DEFAULT_PATH / "agreement" / "adjudication.jsonl",
 ) -> None:
     """Write the adjudicated (final) labels into the corpus files; safe to re-run."""

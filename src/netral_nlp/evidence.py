@@ -28,7 +28,9 @@ def _snippet(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _top_ngrams(doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray, k: int) -> list[tuple[float, int, int]]:
+def _top_ngrams(
+    doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray, k: int
+) -> list[tuple[float, int, int]]:
     """(weight, start, end) of the k heaviest positive word n-grams, non-overlapping."""
     tokens = doc.tokens
     bits = featurizer.config.word_bits
@@ -52,7 +54,9 @@ def _top_ngrams(doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray, k: int)
     return chosen
 
 
-def build_evidence(doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray) -> tuple[list[str], list[Span]]:
+def build_evidence(
+    doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray
+) -> tuple[list[str], list[Span]]:
     """Evidence strings (most telling first) and the spans behind them."""
     text = doc.text
     spans: list[Span] = []

@@ -22,8 +22,11 @@ from sklearn.utils import murmurhash3_32
 from .signals import FEATURE_NAMES, Analysis, analyse
 from .text import Token, tokenize
 
-# Block order of the matrix columns: word n-grams, char n-grams, author n-grams, signals.
-BLOCKS = ("word", "char", "author")
+# Block order of the matrix columns: word n-grams, char n-grams, author n-grams, the text's
+# words again when the author context names an ASN role (so "an ASN bio" x "coblos" can get
+# its own weight: a linear model cannot multiply two blocks), then the signals.
+BLOCKS = ("word", "char", "author", "asn_author_word")
+_AUTHOR_ASN = FEATURE_NAMES.index("author_asn")
 _CACHE = 500_000
 
 
@@ -34,6 +37,7 @@ class FeatureConfig:
     word_bits: int = 20  # 2**20 hashed word n-gram slots
     char_bits: int = 20
     author_bits: int = 16
+    asn_author_word_bits: int = 18
     min_df: int = 2
     signal_weight: float = 1.0  # scale of the standardised signal block against TF-IDF rows
 
@@ -90,7 +94,11 @@ def _csr(rows: Iterable[list[int] | tuple[int, ...]], n_rows: int, n_cols: int) 
         indices.extend(cols)
         indptr.append(len(indices))
     x = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+        (
+            np.ones(len(indices), dtype=np.float32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr),
+        ),
         shape=(n_rows, n_cols),
     )
     x.sum_duplicates()
@@ -116,7 +124,12 @@ class Featurizer:
     @property
     def sizes(self) -> dict[str, int]:
         c = self.config
-        return {"word": 1 << c.word_bits, "char": 1 << c.char_bits, "author": 1 << c.author_bits}
+        return {
+            "word": 1 << c.word_bits,
+            "char": 1 << c.char_bits,
+            "author": 1 << c.author_bits,
+            "asn_author_word": 1 << c.asn_author_word_bits,
+        }
 
     @property
     def n_features(self) -> int:
@@ -136,13 +149,31 @@ class Featurizer:
         sizes = self.sizes
         return {
             "word": _csr(
-                (word_ngram_columns([t.stem for t in d.tokens], word_lo, word_hi, c.word_bits) for d in docs),
-                n, sizes["word"],
+                (
+                    word_ngram_columns([t.stem for t in d.tokens], word_lo, word_hi, c.word_bits)
+                    for d in docs
+                ),
+                n,
+                sizes["word"],
             ),
             "char": _csr((chars(d) for d in docs), n, sizes["char"]),
             "author": _csr(
-                (word_ngram_columns([t.stem for t in d.author_tokens], 1, 2, c.author_bits) for d in docs),
-                n, sizes["author"],
+                (
+                    word_ngram_columns([t.stem for t in d.author_tokens], 1, 2, c.author_bits)
+                    for d in docs
+                ),
+                n,
+                sizes["author"],
+            ),
+            "asn_author_word": _csr(
+                (
+                    word_ngram_columns([t.stem for t in d.tokens], 1, 1, c.asn_author_word_bits)
+                    if d.analysis.features[_AUTHOR_ASN] > 0
+                    else []
+                    for d in docs
+                ),
+                n,
+                sizes["asn_author_word"],
             ),
         }
 
@@ -168,7 +199,11 @@ class Featurizer:
             x.data *= self.idf[name][x.indices]
             x.eliminate_zeros()
             blocks.append(normalize(x, copy=False))
-        sig = np.vstack([d.analysis.features for d in docs]) if docs else np.zeros((0, len(FEATURE_NAMES)))
+        sig = (
+            np.vstack([d.analysis.features for d in docs])
+            if docs
+            else np.zeros((0, len(FEATURE_NAMES)))
+        )
         sig = (sig - self.signal_mean) / self.signal_std * self.config.signal_weight
         blocks.append(sp.csr_matrix(sig.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)

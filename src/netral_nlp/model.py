@@ -89,7 +89,9 @@ class Manifest:
     def read(cls, directory: Path) -> Manifest:
         path = directory / MANIFEST_FILE
         if not path.is_file():
-            raise ModelLoadError(f"{directory}: no {MANIFEST_FILE}; not a netral-nlp model directory")
+            raise ModelLoadError(
+                f"{directory}: no {MANIFEST_FILE}; not a netral-nlp model directory"
+            )
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -157,7 +159,9 @@ def load_model(path: str | Path | None = None, runtime: str = "auto") -> Classif
     """
     directory = Path(path) if path is not None else default_model_dir()
     if directory.is_file():
-        raise ModelLoadError(f"{directory}: a model is a directory with {MANIFEST_FILE}, not a file")
+        raise ModelLoadError(
+            f"{directory}: a model is a directory with {MANIFEST_FILE}, not a file"
+        )
     if not directory.is_dir():
         raise ModelLoadError(f"{directory}: model directory not found")
     manifest = Manifest.read(directory)

@@ -50,7 +50,8 @@ def metrics_tables(m: dict[str, Any]) -> str:
 def render(manifest: Manifest) -> str:
     """The full card. Intervals are bootstrap percentiles over the test items."""
     test = manifest.metrics.get("test")
-    thresholds = "\n".join(f"| `{k}` | {v:.4f} |" for k, v in manifest.thresholds.items())
+    heads = [h for h in ("flag", *CATEGORY_NAMES) if h in manifest.thresholds]
+    thresholds = "\n".join(f"| `{h}` | {manifest.thresholds[h]:.4f} |" for h in heads)
     kind_text = {
         "baseline": "hashed TF-IDF of word n-grams (Sastrawi stems), character n-grams and the author "
         "context, plus rule-based signal features (ASN role, partisan act, candidate, framing, and "
@@ -78,8 +79,8 @@ about it.
 
 The netral-nlp annotated corpus (`data/annotations/`, see its data card), written for the
 project in Indonesian social-media, news, press-release and WhatsApp styles. Data hash
-`{manifest.data_hash[:16]}…`. Training items: {manifest.config.get('train_items', 'n/a')}
-({'train + dev, after tuning on dev' if manifest.config.get('refit_on_dev') else 'train split'}).
+`{manifest.data_hash[:16]}…`. Training items: {manifest.config.get("train_items", "n/a")}
+({"train + dev, after tuning on dev" if manifest.config.get("refit_on_dev") else "train split"}).
 
 ## Thresholds (tuned on the dev split to maximise F1)
 

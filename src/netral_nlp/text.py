@@ -140,7 +140,9 @@ def _split_hashtag(tag: str) -> list[str]:
 @lru_cache(maxsize=STEM_CACHE_SIZE)
 def _word_forms(word: str) -> tuple[tuple[str, str], ...]:
     """(norm, stem) pairs of one raw word; cached because words repeat across a feed."""
-    return tuple((form, stem(form)) for form in _normalise_word(unicodedata.normalize("NFKC", word)))
+    return tuple(
+        (form, stem(form)) for form in _normalise_word(unicodedata.normalize("NFKC", word))
+    )
 
 
 def _normalise_word(word: str) -> list[str]:
@@ -188,8 +190,10 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "number":
             forms = [_normalise_number(raw)]
         elif kind == "emoji":
-            forms = [EMOJI_TOKENS[raw[0]]] if raw[0] in EMOJI_TOKENS else (
-                ["emo_bendera"] if raw == "🇮🇩" else []
+            forms = (
+                [EMOJI_TOKENS[raw[0]]]
+                if raw[0] in EMOJI_TOKENS
+                else (["emo_bendera"] if raw == "🇮🇩" else [])
             )
         else:  # word or redup: the common case, fully cached
             tokens.extend(Token(norm, st, start, end) for norm, st in _word_forms(raw))
@@ -200,7 +204,7 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _merge_gestures(tokens: list[Token]) -> list[Token]:
-    """"2 jari", "dua jari" (as in "salam 2 jari") -> one gestur_dua_jari token."""
+    """ "2 jari", "dua jari" (as in "salam 2 jari") -> one gestur_dua_jari token."""
     out: list[Token] = []
     i = 0
     while i < len(tokens):
