@@ -128,9 +128,7 @@ def train_baseline(
     if parts["test"]:
         test = parts["test"]
         preds = model.predict([i.text for i in test], [i.author_context for i in test])
-        metrics["test"] = evaluate(
-            [i.flag for i in test], [i.categories for i in test], preds, seed=config.seed
-        )
+        metrics["test"] = evaluate([i.flag for i in test], [i.categories for i in test], preds)
     model.manifest.metrics = metrics
     model.save(config.out)
     progress(f"saved {model.manifest.model_id} to {config.out}")
