@@ -1,4 +1,4 @@
-"""Service settings, read from ``NETRAL_*`` environment variables (or a ``.env`` file).
+"""Service settings, read from ``NETRAL_*`` environment variables.
 
 Lists are comma-separated in the environment: ``NETRAL_API_KEYS=alice:s3cret,bob:t0ken``.
 """
@@ -19,7 +19,7 @@ CommaList = Annotated[list[str], NoDecode]
 class Settings(BaseSettings):
     """Everything the service can be told; every field is ``NETRAL_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="NETRAL_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="NETRAL_", extra="ignore")
 
     model: Path | None = Field(None, description="Model directory; empty = the shipped default.")
     db: Path = Field(Path("netral-queue.db"), description="SQLite file of the review queue.")
@@ -34,8 +34,6 @@ class Settings(BaseSettings):
         None, description="Origin the page is served under (behind a proxy), for CSRF checks."
     )
     max_body_bytes: int = Field(4 << 20, ge=1024, description="Request body cap (413 beyond).")
-    max_text_chars: int = Field(50_000, ge=100, description="Longest accepted text.")
-    max_batch: int = Field(256, ge=1, le=4096, description="Items per batch request.")
     max_inflight: int = Field(
         32, ge=1, description="Scoring requests admitted at once; more get 503 + Retry-After."
     )
@@ -54,7 +52,6 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(15.0, gt=0, description="Total deadline of one URL fetch.")
     fetch_max_bytes: int = Field(2_000_000, ge=1024, description="Cap on a page's decoded bytes.")
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed per fetch.")
-    queue_by_default: bool = Field(True, description="Queue flagged items unless a request opts out.")
 
     @field_validator("api_keys", "cors_origins", "fetch_allow", mode="before")
     @classmethod

@@ -1,0 +1,124 @@
+"""Plain ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware on the hot path)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import error_body
+
+access_log = logging.getLogger("netral_nlp.access")
+
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, counting the bytes that arrive
+    (a missing or lying Content-Length changes nothing). The body is read up front and
+    replayed to the app, so no handler ever sees more than the cap."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in _BODYLESS:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        payload = json.dumps(
+            error_body("body_too_large", f"the request body is over {self.max_bytes} bytes")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+class AccessLog:
+    """One JSON line per request: id, method, route path, status, duration. Never the
+    query string, body, client address or key: they can carry texts and personal data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        request_id = uuid.uuid4().hex[:12]
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(json.dumps(_record(scope, request_id, status, start)))
+
+
+def _record(scope: Scope, request_id: str, status: int, start: float) -> dict[str, Any]:
+    route = scope.get("route")
+    return {
+        "ts": round(time.time(), 3),
+        "event": "request",
+        "id": request_id,
+        "method": scope["method"],
+        # The route's template (/v1/queue/{item_id}/decision), not the raw path.
+        "path": getattr(route, "path", None) or "(no route)",
+        "status": status,
+        "ms": round((time.perf_counter() - start) * 1000, 2),
+    }

@@ -1,0 +1,1 @@
+"""HTTP routes: ``api`` (JSON, /v1 and /healthz) and ``page`` (the monitors' HTML page)."""

@@ -1,0 +1,161 @@
+"""Request and response bodies of the HTTP API. Requests forbid unknown fields and cap
+every length; the limits are named in the 422 a request over them gets."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..labels import CATEGORY_NAMES
+
+MAX_TEXT_CHARS = 50_000
+MAX_URL_CHARS = 2_048
+MAX_AUTHOR_CHARS = 2_000
+MAX_ID_CHARS = 200
+MAX_BATCH = 256
+MAX_NOTE_CHARS = 2_000
+MAX_REVIEWER_CHARS = 100
+
+CategoryName = Literal[CATEGORY_NAMES]  # type: ignore[valid-type]
+ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)] | int
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScoreRequest(_Request):
+    """Exactly one of ``text`` and ``url``."""
+
+    text: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The post or article.")
+    url: str | None = Field(
+        None, max_length=MAX_URL_CHARS, description="An http(s) page to fetch, extract and score."
+    )
+    author_context: str | None = Field(
+        None, max_length=MAX_AUTHOR_CHARS, description="What is known of the author: bio, byline."
+    )
+    id: ItemId | None = Field(None, description="Echoed in the row.")
+    queue: bool = Field(True, description="Queue the item for review when it is flagged.")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ScoreRequest:
+        if (self.text is None) == (self.url is None):
+            raise ValueError("give exactly one of text and url")
+        if self.text is not None and not self.text.strip():
+            raise ValueError("text is empty")
+        return self
+
+
+class BatchItem(_Request):
+    id: ItemId | None = None
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    author_context: str | None = Field(None, max_length=MAX_AUTHOR_CHARS)
+
+
+class BatchRequest(_Request):
+    """Texts only: URLs are fetched one request at a time."""
+
+    items: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+    queue: bool = Field(True, description="Queue the flagged items for review.")
+
+
+class SpanOut(BaseModel):
+    start: int = Field(description="Offset into the original text, in characters.")
+    end: int
+    kind: str = Field(description="actor_act, ngram, asn_role, partisan_act or candidate.")
+    text: str
+
+
+class ScoreRow(BaseModel):
+    """The contract's row (CONTRACT.md) plus evidence spans and the queue id."""
+
+    id: ItemId | None
+    score: float = Field(ge=0, le=1, description="Probability of flag.")
+    flag: bool = Field(description="At the model's tuned threshold.")
+    categories: list[CategoryName]
+    category_scores: dict[str, float]
+    evidence: list[str]
+    evidence_spans: list[SpanOut]
+    model: str = Field(description="name@version")
+    queue_id: str | None = Field(None, description="Review queue item, when queued.")
+
+
+class UrlScoreRow(ScoreRow):
+    """A row for a URL: what was scored and where it came from."""
+
+    url: str = Field(description="The final URL after redirects.")
+    title: str | None
+    date: str | None = Field(description="Publish date found in the page, ISO 8601.")
+    text: str = Field(description="The extracted main text; the spans index into it.")
+
+
+class BatchResponse(BaseModel):
+    rows: list[ScoreRow] = Field(description="One per item, in request order.")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    kind: str
+    thresholds: dict[str, float]
+    categories: list[str]
+    category_names: dict[str, dict[str, str]] = Field(description="Display names: id and en.")
+    metrics: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    model: str
+
+
+class QueueItemOut(BaseModel):
+    id: str
+    created_at: str
+    status: Literal["pending", "confirmed", "dismissed"]
+    text: str
+    url: str | None
+    title: str | None
+    author_context: str | None
+    source_type: str
+    score: float
+    categories: list[str]
+    category_scores: dict[str, float]
+    evidence_spans: list[SpanOut]
+    model: str
+    decided_at: str | None
+    reviewer: str | None
+    decided_categories: list[str] | None
+    partisan: bool | None
+    asn: bool | None
+    note: str | None
+
+
+class QueueList(BaseModel):
+    status: str
+    counts: dict[str, int]
+    items: list[QueueItemOut]
+
+
+class DecisionRequest(_Request):
+    decision: Literal["confirmed", "dismissed"]
+    categories: list[CategoryName] = Field(
+        default_factory=list,
+        max_length=len(CATEGORY_NAMES),
+        description="Corrected categories of a confirmation; empty keeps the model's.",
+    )
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
+    reviewer: str | None = Field(
+        None, max_length=MAX_REVIEWER_CHARS, description="Used when no API key names the reviewer."
+    )
+    partisan: bool | None = Field(None, description="Dismissals: was the act partisan?")
+    asn: bool | None = Field(None, description="Dismissals: was the actor an ASN?")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,515 @@
+"""The HTTP service through TestClient: every route, every error code of RELIABILITY.md's
+service and fetcher lists, and the page's forms. A fake classifier keeps it fast."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import CLEAR_TEXT, FLAG_TEXT, FakeClassifier, HostileServer, StubResolver
+from fastapi.testclient import TestClient
+
+from netral_nlp.api import create_app
+from netral_nlp.api.settings import Settings
+
+pytest_plugins = ["api_fixtures"]
+ORIGIN = "http://testserver"
+MakeClient = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path, hostile_server: HostileServer) -> Iterator[MakeClient]:
+    """``make_client(classifier=None, **settings)``: a started app on a fresh queue."""
+    with ExitStack() as stack:
+
+        def make(classifier: FakeClassifier | None = None, **overrides: Any) -> TestClient:
+            values: dict[str, Any] = {
+                "db": tmp_path / "queue.db",
+                "fetch_allow": ["127.0.0.1"],
+                "fetch_ports": [80, 443, hostile_server.port],
+                "fetch_timeout_s": 1.0,
+            }
+            app = create_app(
+                Settings(**(values | overrides)),
+                classifier=classifier or FakeClassifier(),
+                resolver=StubResolver({"news.test": ["127.0.0.1"]}),
+            )
+            return stack.enter_context(TestClient(app))
+
+        yield make
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> TestClient:
+    return make_client()
+
+
+def _error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]
+
+
+# ------------------------------------------------------------------ scoring
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "model": "fake@0.0.1"}
+
+
+def test_score_text_answers_the_contract_row(client: TestClient) -> None:
+    r = client.post("/v1/score", json={"text": FLAG_TEXT, "id": "a1", "author_context": "camat"})
+    assert r.status_code == 200
+    row = r.json()
+    assert {"id", "score", "flag", "categories", "category_scores", "evidence", "model"} <= set(row)
+    assert row["id"] == "a1" and row["flag"] is True and 0 <= row["score"] <= 1
+    assert row["model"] == "fake@0.0.1"
+    assert row["categories"] == ["kegiatan_kampanye", "ajakan_dukungan"]
+    for span in row["evidence_spans"]:
+        assert FLAG_TEXT[span["start"] : span["end"]] == span["text"]
+    assert row["queue_id"]
+
+
+def test_flagged_items_are_queued_unless_opted_out(client: TestClient) -> None:
+    assert client.post("/v1/score", json={"text": CLEAR_TEXT}).json()["queue_id"] is None
+    assert (
+        client.post("/v1/score", json={"text": FLAG_TEXT, "queue": False}).json()["queue_id"]
+        is None
+    )
+    assert client.get("/v1/queue").json()["counts"]["pending"] == 0
+    first = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    again = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    assert first == again  # an identical pending item is not queued twice
+    assert client.get("/v1/queue").json()["counts"]["pending"] == 1
+
+
+def test_score_url(client: TestClient, hostile_server: HostileServer) -> None:
+    r = client.post("/v1/score", json={"url": f"http://news.test:{hostile_server.port}/to-article"})
+    assert r.status_code == 200, r.text
+    row = r.json()
+    assert row["url"] == f"http://news.test:{hostile_server.port}/article"
+    assert row["title"] == "Camat ikut kampanye" and row["date"] == "2024-01-05"
+    assert "ikut kampanye paslon 02" in row["text"] and row["flag"] is True
+    for span in row["evidence_spans"]:
+        assert row["text"][span["start"] : span["end"]] == span["text"]
+    item = client.get(f"/v1/queue/{row['queue_id']}").json()
+    assert item["url"] == row["url"] and item["source_type"] == "news"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("http://10.0.0.1/", 422, "url_blocked"),
+        ("file:///etc/passwd", 422, "url_invalid"),
+        ("{base}/to-loopback", 422, "url_blocked"),
+        ("{base}/empty", 422, "url_no_text"),
+        ("{base}/error", 502, "url_http_status"),
+        ("{base}/image", 502, "url_content_type"),
+        ("{base}/bomb", 502, "url_too_large"),
+        ("{base}/loop", 502, "url_redirects"),
+        ("{base}/garbage", 502, "url_unreadable"),
+        ("{base}/hang", 504, "url_timeout"),
+    ],
+)
+def test_url_errors(
+    client: TestClient, hostile_server: HostileServer, path: str, status: int, code: str
+) -> None:
+    r = client.post("/v1/score", json={"url": path.format(base=hostile_server.base)})
+    _error(r, status, code)
+
+
+def test_batch_keeps_order_and_ids(client: TestClient) -> None:
+    items = [{"id": i, "text": FLAG_TEXT if i % 2 else CLEAR_TEXT} for i in range(10)]
+    rows = client.post("/v1/score/batch", json={"items": items, "queue": False}).json()["rows"]
+    assert [r["id"] for r in rows] == list(range(10))
+    assert [r["flag"] for r in rows] == [bool(i % 2) for i in range(10)]
+
+
+def test_batch_limits(client: TestClient) -> None:
+    ok = client.post("/v1/score/batch", json={"items": [{"text": "a"}] * 256, "queue": False})
+    assert ok.status_code == 200 and len(ok.json()["rows"]) == 256
+    err = _error(
+        client.post("/v1/score/batch", json={"items": [{"text": "a"}] * 257}),
+        422,
+        "validation_error",
+    )
+    assert "256" in err["message"]
+    _error(client.post("/v1/score/batch", json={"items": []}), 422, "validation_error")
+    _error(
+        client.post("/v1/score/batch", json={"items": [{"url": "http://x.test/"}]}),
+        422,
+        "validation_error",
+    )
+
+
+def test_model_info(client: TestClient) -> None:
+    info = client.get("/v1/model").json()
+    assert (info["name"], info["version"], info["kind"]) == ("fake", "0.0.1", "baseline")
+    assert info["thresholds"]["flag"] == 0.5 and len(info["categories"]) == 5
+    assert info["category_names"]["kampanye_medsos"]["id"] == "Kampanye di media sosial"
+    assert info["metrics"] == {"test": {"flag": {"f1": 1.0}}}
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/score",
+        "/v1/score/batch",
+        "/v1/model",
+        "/healthz",
+        "/v1/queue",
+        "/v1/queue/{item_id}/decision",
+    ):
+        assert path in paths
+
+
+# ------------------------------------------------------------------ queue routes
+
+
+def test_queue_routes(client: TestClient) -> None:
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    listed = client.get("/v1/queue", params={"status": "pending"}).json()
+    assert [i["id"] for i in listed["items"]] == [item_id]
+    r = client.post(
+        f"/v1/queue/{item_id}/decision",
+        json={
+            "decision": "confirmed",
+            "categories": ["kegiatan_kampanye"],
+            "note": "ok",
+            "reviewer": "rina",
+        },
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "confirmed" and r.json()["reviewer"] == "rina"
+    assert r.json()["decided_categories"] == ["kegiatan_kampanye"]
+    _error(
+        client.post(f"/v1/queue/{item_id}/decision", json={"decision": "dismissed"}),
+        409,
+        "already_decided",
+    )
+    assert [i["id"] for i in client.get("/v1/queue?status=confirmed").json()["items"]] == [item_id]
+    _error(client.get("/v1/queue?status=lost"), 422, "validation_error")
+    _error(client.get("/v1/queue/nope"), 404, "not_found")
+    _error(client.post("/v1/queue/nope/decision", json={"decision": "dismissed"}), 404, "not_found")
+
+
+def test_decision_validation(client: TestClient) -> None:
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    url = f"/v1/queue/{item_id}/decision"
+    _error(client.post(url, json={"decision": "maybe"}), 422, "validation_error")
+    _error(
+        client.post(url, json={"decision": "confirmed", "categories": ["kampanye"]}),
+        422,
+        "validation_error",
+    )
+    _error(
+        client.post(url, json={"decision": "dismissed", "categories": ["kampanye_medsos"]}),
+        422,
+        "validation_error",
+    )
+    _error(client.post(url, json={"decision": "dismissed", "extra": 1}), 422, "validation_error")
+    r = client.post(url, json={"decision": "dismissed", "partisan": True})
+    assert r.status_code == 200 and r.json()["partisan"] is True and r.json()["asn"] is None
+
+
+# ------------------------------------------------------------------ service errors
+
+
+def test_validation_errors_do_not_echo_the_text(client: TestClient) -> None:
+    secret = "RAHASIA budi@example.com 081234567890"
+    bodies = [
+        {"text": secret, "url": "http://example.com/"},
+        {"text": secret, "unknown": secret},
+        {"text": secret * 3000},
+        {"text": secret, "author_context": secret * 200},
+        {"text": 5},
+    ]
+    for body in bodies:
+        r = client.post("/v1/score", json=body)
+        _error(r, 422, "validation_error")
+        assert "RAHASIA" not in r.text and "budi@" not in r.text
+
+
+def test_over_long_text_names_the_limit(client: TestClient) -> None:
+    err = _error(client.post("/v1/score", json={"text": "a" * 50_001}), 422, "validation_error")
+    assert "50000" in err["message"]
+
+
+def test_broken_and_empty_bodies(client: TestClient) -> None:
+    headers = {"content-type": "application/json"}
+    _error(client.post("/v1/score", content=b"{not json", headers=headers), 422, "validation_error")
+    _error(client.post("/v1/score", content=b"", headers=headers), 422, "validation_error")
+    _error(client.post("/v1/score", json={"text": "   "}), 422, "validation_error")
+    _error(client.post("/v1/score", json=[1, 2]), 422, "validation_error")
+
+
+def test_body_cap_counts_streamed_bytes(make_client: MakeClient) -> None:
+    client = make_client(max_body_bytes=2048)
+    big = b'{"text": "' + b"a" * 5000 + b'"}'
+    _error(
+        client.post("/v1/score", content=big, headers={"content-type": "application/json"}),
+        413,
+        "body_too_large",
+    )
+
+    def stream() -> Iterator[bytes]:  # chunked: no Content-Length to trust
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"a" * 1000
+        yield b'"}'
+
+    r = client.post("/v1/score", content=stream(), headers={"content-type": "application/json"})
+    _error(r, 413, "body_too_large")
+    lying = {"content-type": "application/json", "content-length": "20"}
+    r = client.post("/v1/score", content=stream(), headers=lying)
+    _error(r, 413, "body_too_large")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_json_only_for_api_posts(client: TestClient) -> None:
+    r = client.post("/v1/score", content=b'{"text": "x"}', headers={"content-type": "text/plain"})
+    _error(r, 415, "unsupported_media_type")
+    _error(client.post("/v1/score", data={"text": "x"}), 415, "unsupported_media_type")
+
+
+def test_not_found_and_method_not_allowed(client: TestClient) -> None:
+    _error(client.get("/v1/nothing"), 404, "not_found")
+    _error(client.get("/v1/score"), 405, "method_not_allowed")
+
+
+def test_api_keys(make_client: MakeClient) -> None:
+    client = make_client(api_keys=["rina:s3cret-key", "bare-key"])
+    _error(client.get("/v1/model"), 401, "unauthorized")
+    _error(client.get("/v1/model", headers={"x-api-key": "wrong"}), 401, "unauthorized")
+    assert client.get("/v1/model", headers={"x-api-key": "s3cret-key"}).status_code == 200
+    assert client.get("/v1/model", headers={"authorization": "Bearer bare-key"}).status_code == 200
+    assert client.get("/healthz").status_code == 200  # health stays open for probes
+    headers = {"x-api-key": "s3cret-key"}
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}, headers=headers).json()["queue_id"]
+    r = client.post(
+        f"/v1/queue/{item_id}/decision",
+        json={"decision": "confirmed", "reviewer": "spoof"},
+        headers=headers,
+    )
+    assert r.json()["reviewer"] == "rina"  # the key names the reviewer
+
+
+def test_cross_origin_calls_and_cors(make_client: MakeClient) -> None:
+    client = make_client()
+    r = client.post("/v1/score", json={"text": "x"}, headers={"origin": "https://evil.example"})
+    _error(r, 403, "cross_origin")
+    assert (
+        client.post("/v1/score", json={"text": "x"}, headers={"origin": ORIGIN}).status_code == 200
+    )
+    preflight = client.options(
+        "/v1/score",
+        headers={"origin": "https://evil.example", "access-control-request-method": "POST"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    allowed = make_client(
+        cors_origins=["https://monitor.example"],
+        db=Path(client.app.state.settings.db).with_name("q2.db"),
+    )
+    r = allowed.post("/v1/score", json={"text": "x"}, headers={"origin": "https://monitor.example"})
+    assert (
+        r.status_code == 200
+        and r.headers["access-control-allow-origin"] == "https://monitor.example"
+    )
+
+
+def test_overload_answers_503_quickly_and_healthz_stays_fast(make_client: MakeClient) -> None:
+    classifier = FakeClassifier()
+    client = make_client(classifier=classifier, max_inflight=1)
+    classifier.gate = threading.Event()
+    held: list[int] = []
+    worker = threading.Thread(
+        target=lambda: held.append(client.post("/v1/score", json={"text": "x"}).status_code)
+    )
+    calls = classifier.calls
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while classifier.calls == calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        start = time.monotonic()
+        r = client.post("/v1/score", json={"text": "y"})
+        _error(r, 503, "overloaded")
+        assert r.headers["retry-after"] == "1"
+        assert client.get("/healthz").status_code == 200
+        assert time.monotonic() - start < 1.0
+    finally:
+        classifier.gate.set()
+        worker.join(10)
+    assert held == [200]
+
+
+def test_access_log_has_no_texts_keys_or_personal_data(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client(api_keys=["rina:kunci-rahasia-123"])
+    personal = "Budi budi.santoso@example.com 0812-3456-7890 NIK 3201234567890001 kampanye"
+    with caplog.at_level(logging.DEBUG):
+        headers = {"x-api-key": "kunci-rahasia-123"}
+        client.post(
+            "/v1/score", json={"text": personal, "author_context": personal}, headers=headers
+        )
+        client.post("/v1/score", json={"text": personal, "bad": 1}, headers=headers)
+        client.get("/v1/queue?status=pending&q=" + "3201234567890001", headers=headers)
+    records = [r for r in caplog.records if r.name == "netral_nlp.access"]
+    assert len(records) == 3 and '"path": "/v1/score"' in records[0].getMessage()
+    server_side = [
+        r for r in caplog.records if r.name.startswith(("netral_nlp", "uvicorn", "fastapi"))
+    ]
+    logged = "\n".join(r.getMessage() for r in server_side).lower()  # not the test client's
+    for needle in ("budi", "0812", "3201234567890001", "kunci-rahasia", "kampanye"):
+        assert needle not in logged
+
+
+# ------------------------------------------------------------------ the page
+
+
+def _csrf(client: TestClient) -> str:
+    client.get("/")
+    return client.cookies["netral_csrf"]
+
+
+def test_page_is_indonesian_with_an_english_toggle(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and '<html lang="id">' in r.text and "Periksa" in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    en = client.get("/?lang=en")
+    assert '<html lang="en">' in en.text and "Review queue" in en.text
+    assert '<html lang="en">' in client.get("/").text  # the choice is remembered
+
+
+def test_page_scores_and_highlights_escaped_text(client: TestClient) -> None:
+    text = "<script>alert(1)</script> Guru ikut kampanye & coblos paslon"
+    r = client.post(
+        "/", data={"csrf": _csrf(client), "text": text, "queue": "1"}, headers={"origin": ORIGIN}
+    )
+    assert r.status_code == 200
+    assert "<script>alert(1)</script>" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+    assert '<mark class="k-actor_act k-partisan_act' in r.text
+    assert "Ikut kegiatan kampanye" in r.text and "DITANDAI" in r.text
+    assert client.get("/v1/queue").json()["counts"]["pending"] == 1
+
+
+def test_page_forms_need_csrf_and_same_origin(client: TestClient) -> None:
+    token = _csrf(client)
+    assert (
+        client.post(
+            "/", data={"csrf": "forged", "text": FLAG_TEXT}, headers={"origin": ORIGIN}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/", data={"csrf": token, "text": FLAG_TEXT}, headers={"origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/", data={"csrf": token, "text": FLAG_TEXT}).status_code == 403
+    )  # no Origin nor Referer
+    ok = client.post(
+        "/", data={"csrf": token, "text": FLAG_TEXT}, headers={"referer": f"{ORIGIN}/"}
+    )
+    assert ok.status_code == 200
+    assert client.get("/v1/queue").json()["counts"]["pending"] == 0  # queue box unticked
+
+
+def test_page_input_errors(client: TestClient, hostile_server: HostileServer) -> None:
+    token = _csrf(client)
+    headers = {"origin": ORIGIN}
+    assert client.post("/", data={"csrf": token}, headers=headers).status_code == 422
+    both = client.post(
+        "/", data={"csrf": token, "text": "a", "url": "http://x.test"}, headers=headers
+    )
+    assert both.status_code == 422 and "jangan keduanya" in both.text
+    blocked = client.post("/", data={"csrf": token, "url": "http://10.0.0.1/"}, headers=headers)
+    assert blocked.status_code == 422 and "tidak publik" in blocked.text
+    url = f"http://news.test:{hostile_server.port}/article"
+    fetched = client.post("/", data={"csrf": token, "url": url}, headers=headers)
+    assert fetched.status_code == 200 and "Camat ikut kampanye" in fetched.text
+
+
+def test_page_queue_confirm_correct_and_conflict(client: TestClient) -> None:
+    token = _csrf(client)
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    page = client.get("/queue")
+    assert f'id="item-{item_id}"' in page.text and "<mark" in page.text
+    form = {
+        "csrf": token,
+        "decision": "confirmed",
+        "categories": ["penyalahgunaan_jabatan"],
+        "reviewer": "rina",
+    }
+    r = client.post(
+        f"/queue/{item_id}", data=form, headers={"origin": ORIGIN}, follow_redirects=False
+    )
+    assert r.status_code == 303 and "done=confirmed" in r.headers["location"]
+    item = client.get(f"/v1/queue/{item_id}").json()
+    assert item["decided_categories"] == ["penyalahgunaan_jabatan"] and item["reviewer"] == "rina"
+    again = client.post(
+        f"/queue/{item_id}", data=form | {"decision": "dismissed"}, headers={"origin": ORIGIN}
+    )
+    assert again.status_code == 409 and "sudah diputuskan" in again.text
+    assert "rina" in client.get("/queue?status=confirmed").text
+
+
+def test_page_confirm_needs_a_category(client: TestClient) -> None:
+    token = _csrf(client)
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    r = client.post(
+        f"/queue/{item_id}",
+        data={"csrf": token, "decision": "confirmed"},
+        headers={"origin": ORIGIN},
+    )
+    assert r.status_code == 422 and "minimal satu kategori" in r.text
+    assert client.get(f"/v1/queue/{item_id}").json()["status"] == "pending"
+
+
+def test_page_login_when_keys_are_configured(make_client: MakeClient) -> None:
+    client = make_client(api_keys=["rina:s3cret"])
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("/login")
+    token = _csrf_from(client, "/login")
+    bad = client.post("/login", data={"csrf": token, "key": "nope"}, headers={"origin": ORIGIN})
+    assert bad.status_code == 401
+    ok = client.post(
+        "/login",
+        data={"csrf": token, "key": "s3cret"},
+        headers={"origin": ORIGIN},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    assert client.get("/").status_code == 200
+
+
+def _csrf_from(client: TestClient, path: str) -> str:
+    client.get(path)
+    return client.cookies["netral_csrf"]
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETRAL_API_KEYS", "rina:k1, k2")
+    monkeypatch.setenv("NETRAL_FETCH_ALLOW", "10.0.0.0/8,intranet.example")
+    monkeypatch.setenv("NETRAL_FETCH_PORTS", "80,443,8080")
+    monkeypatch.setenv("NETRAL_MODEL", "")
+    settings = Settings()
+    assert settings.api_keys == ["rina:k1", "k2"]
+    assert settings.fetch_allow == ["10.0.0.0/8", "intranet.example"]
+    assert settings.fetch_ports == [80, 443, 8080]
+    assert settings.model is None and settings.cors_origins == []
+    monkeypatch.setenv("NETRAL_FETCH_ALLOW", "10.0.0.0/33")
+    with pytest.raises(ValueError):
+        Settings()
