@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from netral_nlp.signals import FEATURE_NAMES, analyse, detect
 
@@ -64,3 +65,13 @@ def test_features_are_finite_for_odd_input() -> None:
         vec = analyse(text).features
         assert vec.shape == (len(FEATURE_NAMES),)
         assert np.isfinite(vec).all()
+
+
+def test_abbreviations_and_thousands_do_not_end_sentences() -> None:
+    a = analyse(
+        "Viral! Kepala Dinas Pendidikan Kab. Maros hadir di deklarasi relawan cabup nomor urut 2."
+    )
+    assert len(a.link_sentences) == 1
+    text = "Harga naik jadi Rp 1.000 per ikat. Camat ikut kampanye."
+    assert len(analyse(text).link_sentences) == 1
+    assert feats(text)["log_sentences"] == pytest.approx(np.log1p(2) / 3)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SIGNALS_VERSION = "1.0"
 
 
 def _rx(*alternatives: str) -> re.Pattern[str]:
@@ -528,7 +527,12 @@ DETECTORS: dict[str, re.Pattern[str]] = {
     "candidate": CANDIDATE,
     "framing": FRAMING,
 }
-_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_BOUNDARY_RE = re.compile(r"[.!?]+|\n")
+# A period after these does not end a sentence ("Kab. Maros", "Hj. Ratna", "No. 2").
+_ABBREVIATIONS = frozenset(
+    "kab kec kel prov kota desa ds kp no nomor dr drs ir h hj jl st sdr bpk ibu ny tn dll dsb "
+    "tsb yth a.n an kh prof s.pd s.h m.si spd".split()
+)
 _CLAUSE_BREAK_RE = re.compile(r"[,;:()]|\b(?:tetapi|tapi|namun|sedangkan|sementara|padahal)\b")
 _DATELINE_RE = re.compile(
     r"^[A-Z][A-Z .]{2,30}(?:,|\s[-–—])|\b(?:ujarnya|katanya|kata dia|jelasnya|tegasnya|ungkapnya)\b"
@@ -554,8 +558,20 @@ def detect(text: str) -> list[SignalSpan]:
     return sorted(spans, key=lambda s: (s.start, s.kind))
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _SENTENCE_RE.finditer(text) if m.group(0).strip()]
+def _sentences(low: str) -> list[tuple[int, int]]:
+    """(start, end) of the sentences of lower-cased text; abbreviations and "1.000" don't split."""
+    spans, start = [], 0
+    for m in _BOUNDARY_RE.finditer(low):
+        if m.group(0) == ".":
+            word = low[max(0, m.start() - 8) : m.start()].rsplit(None, 1)[-1:] or [""]
+            if word[0] in _ABBREVIATIONS or low[m.end() : m.end() + 1].isdigit():
+                continue
+        if low[start : m.end()].strip():
+            spans.append((start, m.end()))
+        start = m.end()
+    if low[start:].strip():
+        spans.append((start, len(low)))
+    return spans
 
 
 def _clause_breaks(sentence: str) -> list[int]:

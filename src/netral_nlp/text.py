@@ -16,7 +16,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
 
-PREPROCESS_VERSION = "1.0"
+# Bump on any change to tokens, normalisation or the signal features: saved models record it.
+PREPROCESS_VERSION = "1.1"
 STEM_CACHE_SIZE = 200_000
 
 URL_TOKEN = "__url__"
