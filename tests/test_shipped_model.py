@@ -70,12 +70,12 @@ def test_retraining_from_the_corpus_reproduces_the_card(tmp_path: Path) -> None:
             False,
         ),
         (
-            "Gaskeun paslon 3! Wajib menang, coblos nomor 3 ya semua 🤟",
+            "Ayo semua coblos nomor 2, pemimpin yang merakyat! #Menang2",
             "Guru SDN 4 Sleman | PNS",
             True,
         ),
         (
-            "Gaskeun paslon 3! Wajib menang, coblos nomor 3 ya semua 🤟",
+            "Ayo semua coblos nomor 2, pemimpin yang merakyat! #Menang2",
             "Pedagang pasar | Ayah dua anak",
             False,
         ),
