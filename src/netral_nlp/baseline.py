@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from . import modelcard
 from .evidence import build_evidence
@@ -192,6 +190,9 @@ def _fit_head(
     x: sp.csr_matrix, y: np.ndarray, config: BaselineConfig
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """Fit one logistic head and its Platt scaling on out-of-fold decision values."""
+    from sklearn.linear_model import LogisticRegression  # fitting only: scorers start faster
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
     if y.min() == y.max():  # a class absent from training: a constant, honest head
         return (
             np.zeros(x.shape[1], dtype=np.float32),

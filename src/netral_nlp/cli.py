@@ -123,11 +123,14 @@ def score(
         ),
     ],
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
-            help="Output .jsonl/.csv/.parquet, or a directory with --shards; stdout JSON Lines if omitted.",
+            help=(
+                "Output .jsonl/.csv/.parquet; a directory (existing, or a name without a suffix) "
+                "for a resumable sharded run; stdout JSON Lines if omitted."
+            ),
         ),
     ] = None,
     model: ModelOpt = None,
@@ -139,7 +142,7 @@ def score(
     errors: Annotated[
         Path | None,
         typer.Option(
-            help="Where rejected rows go (JSON Lines; default: OUTPUT.errors.jsonl, or stderr-adjacent netral-errors.jsonl)."
+            help="Where rejected rows go (JSON Lines; default: OUTPUT.errors.jsonl, or ./netral-errors.jsonl with stdout)."
         ),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 2048,
@@ -155,6 +158,12 @@ def score(
     force: Annotated[
         bool, typer.Option(help="Resume even if the input changed since the run began.")
     ] = False,
+    shard_rows: Annotated[
+        int, typer.Option(min=1, help="Rows per shard of a sharded run.")
+    ] = 100_000,
+    shard_format: Annotated[
+        str, typer.Option(help="Shard format of a sharded run: jsonl or parquet.")
+    ] = "jsonl",
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
@@ -176,6 +185,8 @@ def score(
         resume=resume,
         force=force,
         quiet=quiet,
+        shard_rows=shard_rows,
+        shard_format=shard_format,
     )
     summary = score_file(options)
     if summary.rejected and not quiet:

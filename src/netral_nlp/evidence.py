@@ -1,8 +1,9 @@
 """Evidence: the short spans of the original text that drove a score.
 
 Two sources, in this order: sentences where an ASN role meets an unnegated partisan act
-(from the signals), then the word n-grams with the largest positive weight in the flag
-head, mapped back to the characters the monitor sees through the tokens' spans.
+(from the signals), then phrases of consecutive tokens that carry the most positive weight
+in the flag head (each token gets the weight of the word n-grams covering it), mapped
+back to the characters the monitor sees through the tokens' spans.
 """
 
 from __future__ import annotations
@@ -13,45 +14,79 @@ from .features import Doc, Featurizer, feature_index
 from .model import Span
 
 MAX_EVIDENCE = 5
+MAX_PHRASES = 3
 MAX_SNIPPET = 160
+PHRASE_SHARE = 0.3  # a token joins a phrase when it carries >= 30% of the heaviest token's weight
+# Words that never start or end a phrase on their own ("di grup" says nothing).
+_EDGE_STOPWORDS = frozenset(
+    "di ke dari yang dan atau ini itu dengan untuk pada dalam oleh juga saja sudah akan "
+    "seorang orang para sang si nya pun lah kah tersebut bahwa karena saat ketika".split()
+)
 
 
-def _snippet(text: str, start: int, end: int) -> tuple[int, int]:
-    """Trim a long sentence to at most MAX_SNIPPET characters, on word boundaries."""
+def _snippet(text: str, start: int, end: int, focus: int) -> tuple[int, int]:
+    """At most MAX_SNIPPET characters of text[start:end], on word boundaries, around ``focus``."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     if end - start > MAX_SNIPPET:
-        cut = text.rfind(" ", start, start + MAX_SNIPPET)
-        end = cut if cut > start else start + MAX_SNIPPET
+        if focus - start > MAX_SNIPPET // 3:  # move the window so the actor and act show
+            cut = text.find(" ", focus - MAX_SNIPPET // 4, end)
+            start = cut + 1 if cut != -1 and cut < focus else focus
+        stop = text.rfind(" ", start, start + MAX_SNIPPET)
+        end = min(end, stop if stop > start else start + MAX_SNIPPET)
     return start, end
 
 
-def _top_ngrams(
-    doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray, k: int
-) -> list[tuple[float, int, int]]:
-    """(weight, start, end) of the k heaviest positive word n-grams, non-overlapping."""
+def _token_weights(doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray) -> np.ndarray:
+    """Weight of each token: the flag-head weight x idf of the n-grams covering it, shared."""
     tokens = doc.tokens
     bits = featurizer.config.word_bits
     idf = featurizer.idf["word"]
     lo, hi = featurizer.config.word_ngrams
-    scored: list[tuple[float, int, int]] = []
+    weights = np.zeros(len(tokens))
     for n in range(lo, hi + 1):
         for i in range(len(tokens) - n + 1):
-            gram = tokens[i : i + n]
-            col = feature_index(" ".join(t.stem for t in gram), bits)
-            weight = float(flag_coef[col]) * float(idf[col])
-            if weight > 0 and not gram[0].norm.startswith("__"):
-                scored.append((weight, gram[0].start, gram[-1].end))
-    scored.sort(reverse=True)
-    chosen: list[tuple[float, int, int]] = []
-    for w, s, e in scored:
-        if all(e <= cs or s >= ce for _, cs, ce in chosen):
-            chosen.append((w, s, e))
-        if len(chosen) == k:
-            break
-    return chosen
+            stems = [t.stem for t in tokens[i : i + n]]
+            col = feature_index(" ".join(stems) if n > 1 else stems[0], bits)
+            weights[i : i + n] += float(flag_coef[col]) * float(idf[col]) / n
+    return weights
+
+
+def _phrases(
+    doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray
+) -> list[tuple[float, int, int]]:
+    """(weight, start, end) of the heaviest phrases of consecutive positive tokens."""
+    tokens = doc.tokens
+    if not tokens:
+        return []
+    weights = _token_weights(doc, featurizer, flag_coef)
+    top = weights.max()
+    if top <= 0:
+        return []
+    keep = weights >= PHRASE_SHARE * top
+    found: list[tuple[float, int, int]] = []
+    i = 0
+    while i < len(tokens):
+        if not keep[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(tokens) and (
+            keep[j + 1] or (j + 2 < len(tokens) and keep[j + 2] and weights[j + 1] > 0)
+        ):
+            j += 1 + (not keep[j + 1])
+        a, b = i, j
+        while a < b and tokens[a].norm in _EDGE_STOPWORDS:
+            a += 1
+        while b > a and tokens[b].norm in _EDGE_STOPWORDS:
+            b -= 1
+        if not (a == b and (tokens[a].norm in _EDGE_STOPWORDS or tokens[a].norm.startswith("__"))):
+            found.append((float(weights[a : b + 1].sum()), tokens[a].start, tokens[b].end))
+        i = j + 1
+    found.sort(reverse=True)
+    return found[:MAX_PHRASES]
 
 
 def build_evidence(
@@ -61,9 +96,17 @@ def build_evidence(
     text = doc.text
     spans: list[Span] = []
     for s_start, s_end in doc.analysis.link_sentences[:2]:
-        start, end = _snippet(text, s_start, s_end)
+        focus = min(
+            (
+                s.start
+                for s in doc.analysis.spans
+                if s_start <= s.start < s_end and s.kind in ("asn_role", "partisan_act")
+            ),
+            default=s_start,
+        )
+        start, end = _snippet(text, s_start, s_end, focus)
         spans.append(Span(start, end, "actor_act", text[start:end]))
-    for _, start, end in _top_ngrams(doc, featurizer, flag_coef, MAX_EVIDENCE):
+    for _, start, end in _phrases(doc, featurizer, flag_coef):
         if len(spans) >= MAX_EVIDENCE:
             break
         if any(s.start <= start and end <= s.end for s in spans):

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import mmh3
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
-from sklearn.utils import murmurhash3_32
 
 from .signals import FEATURE_NAMES, Analysis, analyse
 from .text import Token, tokenize
@@ -63,8 +62,9 @@ def make_doc(text: str, author_context: str | None = None) -> Doc:
 
 @lru_cache(maxsize=_CACHE)
 def feature_index(feature: str, bits: int) -> int:
-    """Hashed column of a feature string (murmurhash3, as sklearn's HashingVectorizer)."""
-    return abs(murmurhash3_32(feature, seed=0)) % (1 << bits)
+    """Hashed column of a feature string: |murmurhash3_32(utf-8, seed 0)| mod 2**bits, the
+    same columns as scikit-learn's HashingVectorizer (mmh3 imports in 1 ms, sklearn in 1 s)."""
+    return abs(mmh3.hash(feature, 0, signed=True)) % (1 << bits)
 
 
 @lru_cache(maxsize=_CACHE)
@@ -104,6 +104,13 @@ def _csr(rows: Iterable[list[int] | tuple[int, ...]], n_rows: int, n_cols: int) 
     x.sum_duplicates()
     np.log1p(x.data, out=x.data)
     return x
+
+
+def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
+    """Scale each row to unit L2 norm (empty rows stay empty)."""
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ x)
 
 
 class Featurizer:
@@ -198,7 +205,7 @@ class Featurizer:
             x = counts[name]
             x.data *= self.idf[name][x.indices]
             x.eliminate_zeros()
-            blocks.append(normalize(x, copy=False))
+            blocks.append(_l2_rows(x))
         sig = (
             np.vstack([d.analysis.features for d in docs])
             if docs

@@ -53,7 +53,9 @@ class Prediction:
             "categories": list(self.categories),
             "category_scores": {k: round(v, 6) for k, v in self.category_scores.items()},
             "evidence": list(self.evidence),
-            "evidence_spans": [asdict(s) for s in self.spans],
+            "evidence_spans": [
+                {"start": s.start, "end": s.end, "kind": s.kind, "text": s.text} for s in self.spans
+            ],
             "model": model,
         }
 

@@ -172,10 +172,15 @@ def tokenize(text: str) -> list[Token]:
     own string (the service highlights evidence with them).
     """
     tokens: list[Token] = []
+    append = tokens.append
     for match in _TOKEN_RE.finditer(text):
         kind = match.lastgroup
         raw = match.group(0)
         start, end = match.span()
+        if kind == "word" or kind == "redup":  # the common case, fully cached
+            for norm, st in _word_forms(raw):
+                append(Token(norm, st, start, end))
+            continue
         if kind == "url":
             forms = [URL_TOKEN]
         elif kind == "mention":
@@ -196,12 +201,11 @@ def tokenize(text: str) -> list[Token]:
                 if raw[0] in EMOJI_TOKENS
                 else (["emo_bendera"] if raw == "🇮🇩" else [])
             )
-        else:  # word or redup: the common case, fully cached
-            tokens.extend(Token(norm, st, start, end) for norm, st in _word_forms(raw))
-            continue
+        else:
+            forms = []
         for form in forms:
-            tokens.append(Token(form, stem(form), start, end))
-    return _merge_gestures(tokens)
+            append(Token(form, stem(form), start, end))
+    return _merge_gestures(tokens) if "jari" in text.lower() else tokens
 
 
 def _merge_gestures(tokens: list[Token]) -> list[Token]:
