@@ -72,8 +72,15 @@ def best_threshold(y: np.ndarray, s: np.ndarray) -> float:
     return float((lo + below) / 2) if below is not None else float(lo)
 
 
+def _f1(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """F1 of each column (0 where there is neither a gold nor a predicted positive)."""
+    tp = (gold & pred).sum(axis=0)
+    denominator = gold.sum(axis=0) + pred.sum(axis=0)
+    return np.divide(2 * tp, denominator, out=np.zeros(denominator.shape), where=denominator > 0)
+
+
 def _macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.mean([_prf(gold[:, j], pred[:, j])["f1"] for j in range(gold.shape[1])]))
+    return float(np.mean(_f1(gold, pred)))
 
 
 def evaluate(
@@ -112,7 +119,7 @@ def evaluate(
     n = len(y)
     for _ in range(N_BOOTSTRAP if n else 0):
         i = rng.integers(0, n, n)
-        boot_flag.append(_prf(y[i], yhat[i])["f1"])
+        boot_flag.append(float(_f1(y[i, None], yhat[i, None])[0]))
         boot_macro.append(_macro_f1(gold_c[i], pred_c[i]))
 
     def ci(values: list[float]) -> list[float] | None:

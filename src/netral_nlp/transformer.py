@@ -1,0 +1,342 @@
+"""The transformer classifier: a BERT-family encoder (IndoBERT by default) with one sigmoid
+output per head, ``flag`` then the categories in CATEGORY_NAMES order.
+
+Text goes through the one normalisation path (:func:`netral_nlp.text.tokenize`, unstemmed);
+the author context is the second segment. Long texts are split into overlapping windows;
+each head's score is its maximum over the windows, and the evidence comes from the window
+that fired the flag head: its sentences are scored on their own and the highest kept.
+
+A model directory holds ``config.json``, ``model.safetensors``, the tokenizer files, a
+model card and ``manifest.json``; ``netral export`` adds ``model.onnx`` and
+``model.int8.onnx``. Nothing in it can run code: weights load from safetensors only,
+``trust_remote_code`` is never set, and the tokenizer is read by ``tokenizers`` from JSON.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import modelcard
+from .engine import (
+    CPU_MAX_TOKENS,
+    CUDA_MAX_TOKENS,
+    Encoder,
+    Engine,
+    OnnxRunner,
+    Request,
+    Result,
+    Runner,
+    TorchRunner,
+)
+from .labels import CATEGORY_NAMES
+from .model import MANIFEST_FILE, Manifest, ModelLoadError, Prediction, Span, sha256_file
+from .text import PREPROCESS_VERSION, tokenize
+
+HEADS = ("flag", *CATEGORY_NAMES)
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_FILES = (TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+ONNX_FILE = "model.onnx"
+ONNX_INT8_FILE = "model.int8.onnx"
+ONNX_FILES = (ONNX_INT8_FILE, ONNX_FILE)  # in order of preference
+CARD_FILE = "README.md"
+RUNTIMES = ("auto", "torch", "onnx")
+MAX_CHARS = 200_000  # longer texts are cut: a 10 MB paste must not stall a scorer
+MAX_EVIDENCE = 3
+MAX_SNIPPET = 160
+EVIDENCE_FLOOR = 0.5  # evidence for items scoring >= floor * flag threshold
+# A sentence ends at . ! ? or a line break, unless the mark is glued to a word (1.000, x.com).
+_SENTENCE_RE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+[.!?]*")
+
+
+@dataclass
+class WindowConfig:
+    """How texts are cut into model inputs (saved in the manifest as ``config.windows``)."""
+
+    max_length: int = 256  # tokens per window, special tokens and context included
+    stride: int = 64  # tokens shared by consecutive windows
+    max_context_tokens: int = 64  # the author context is cut to this many tokens
+
+
+@dataclass
+class Prepared:
+    """A text as the model sees it: normalised tokens joined by single spaces, each
+    token's start in ``text`` and its span in ``original``."""
+
+    original: str
+    text: str
+    context: str | None
+    starts: list[int]
+    spans: list[tuple[int, int]]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of ``original`` covering ``text[start:end]``."""
+        if not self.spans or end <= start:
+            return (0, 0)
+        first = max(bisect_right(self.starts, start) - 1, 0)
+        last = max(bisect_left(self.starts, end) - 1, first)
+        return self.spans[first][0], self.spans[last][1]
+
+
+def prepare(text: str, context: str | None = None) -> Prepared:
+    """Normalise a text (and its context) for the model; ``len(text)`` is capped at MAX_CHARS."""
+    text = text[:MAX_CHARS]
+    parts, starts, spans = [], [], []
+    pos = 0
+    for token in tokenize(text):
+        parts.append(token.norm)
+        starts.append(pos)
+        spans.append((token.start, token.end))
+        pos += len(token.norm) + 1
+    norm_context = " ".join(t.norm for t in tokenize(context[:MAX_CHARS])) if context else ""
+    return Prepared(text, " ".join(parts), norm_context or None, starts, spans)
+
+
+class TransformerClassifier:
+    """Implements the :class:`netral_nlp.model.Classifier` protocol.
+
+    ``manifest.config["windows"]`` holds the :class:`WindowConfig`; ``model`` is the
+    torch model when the torch runtime is used (None with ONNX), ``source`` the directory
+    it was loaded from.
+    """
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        runner: Runner,
+        tokenizer_files: dict[str, bytes],
+        model: Any = None,
+        source: Path | None = None,
+        max_tokens: int = CPU_MAX_TOKENS,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        self.manifest = manifest
+        self.window = WindowConfig(**manifest.config["windows"])
+        self.model = model
+        self.source = source
+        self._tokenizer_files = tokenizer_files
+        tokenizer = Tokenizer.from_str(tokenizer_files[TOKENIZER_FILE].decode("utf-8"))
+        encoder = Encoder(tokenizer, **asdict(self.window))
+        self.engine = Engine(runner, encoder, max_tokens=max(max_tokens, self.window.max_length))
+
+    # -- scoring -----------------------------------------------------------------------
+    def predict(
+        self, texts: Sequence[str], author_contexts: Sequence[str | None] | None = None
+    ) -> list[Prediction]:
+        contexts = list(author_contexts) if author_contexts is not None else [None] * len(texts)
+        if len(contexts) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(contexts)} author contexts")
+        # a generator: preparation runs in the engine's background thread
+        requests = (Request(p.text, p.context, p) for p in map(prepare, texts, contexts))
+        results = list(self.engine.run(requests))
+        predictions = [self._decide(sigmoid(r.logits).max(axis=0)) for r in results]
+        self._add_evidence(results, predictions)
+        return predictions
+
+    def _decide(self, probs: np.ndarray) -> Prediction:
+        thresholds = self.manifest.thresholds
+        score = float(probs[0])
+        flag = score >= thresholds.get("flag", 0.5)
+        cat_scores = {name: float(probs[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
+        categories: list[str] = []
+        if flag:
+            categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
+            if not categories:  # a flagged item always has at least one category
+                categories = [max(cat_scores, key=cat_scores.__getitem__)]
+        return Prediction(score, flag, categories, cat_scores, [], [])
+
+    def _add_evidence(self, results: list[Result], predictions: list[Prediction]) -> None:
+        """Evidence for items scoring at least EVIDENCE_FLOOR x the flag threshold: the
+        sentences of the window that fired, each scored on its own, best first (the top
+        one, then any above the flag threshold; at most MAX_EVIDENCE)."""
+        t_flag = self.manifest.thresholds.get("flag", 0.5)
+        candidates: dict[int, list[tuple[float, int, int]]] = {}
+        requests = []
+        for k, (result, pred) in enumerate(zip(results, predictions, strict=True)):
+            if pred.score < EVIDENCE_FLOOR * t_flag:
+                continue
+            prepared: Prepared = result.request.tag
+            fired = int(np.argmax(result.logits[:, 0]))
+            sentences = _sentences(prepared.original, *prepared.to_original(*result.spans[fired]))
+            if len(sentences) == 1:  # nothing to rank
+                candidates[k] = [(pred.score, *sentences[0])]
+                continue
+            candidates[k] = []
+            for s, e in sentences:
+                text = prepare(prepared.original[s:e]).text
+                requests.append(Request(text, prepared.context, (k, s, e)))
+        for result in self.engine.run(requests):
+            k, s, e = result.request.tag
+            candidates[k].append((float(sigmoid(result.logits[:, 0]).max()), s, e))
+        for k, scored in candidates.items():
+            scored.sort(key=lambda c: -c[0])
+            keep = [c for i, c in enumerate(scored) if i == 0 or c[0] >= t_flag][:MAX_EVIDENCE]
+            original = results[k].request.tag.original
+            predictions[k].spans = [Span(s, e, "sentence", original[s:e]) for _, s, e in keep]
+            predictions[k].evidence = [span.text for span in predictions[k].spans]
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, directory: str | Path) -> None:
+        """Write weights (safetensors), tokenizer, model card and manifest to ``directory``.
+
+        Exported ONNX files travel along only when copied from the directory this model
+        was loaded from (same weights); stale ones in ``directory`` are removed.
+        """
+        if self.model is None and self.source is None:
+            raise ValueError("nothing to save: no torch model and no source directory")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        elsewhere = self.source is None or self.source.resolve() != directory.resolve()
+        copies: list[str] = []
+        if elsewhere:
+            for name in ONNX_FILES:
+                (directory / name).unlink(missing_ok=True)
+            if self.source is not None:
+                copies = [n for n in ONNX_FILES if n in self.manifest.files]
+                copies += [CONFIG_FILE, WEIGHTS_FILE] if self.model is None else []
+        for name in copies:
+            shutil.copy2(self.source / name, directory / name)  # type: ignore[operator]
+        if self.model is not None:
+            with quiet_loading():
+                self.model.save_pretrained(directory)
+        for name, data in self._tokenizer_files.items():
+            (directory / name).write_bytes(data)
+        (directory / CARD_FILE).write_text(modelcard.render(self.manifest), encoding="utf-8")
+        self.manifest.files = {
+            p.name: sha256_file(p)
+            for p in sorted(directory.iterdir())
+            if p.is_file() and p.name != MANIFEST_FILE
+        }
+        self.manifest.write(directory)
+
+    @classmethod
+    def load(
+        cls, directory: Path, manifest: Manifest, runtime: str = "auto"
+    ) -> TransformerClassifier:
+        """Load a saved model; ``runtime`` is "torch", "onnx" (int8 when exported, else
+        fp32) or "auto" (ONNX when exported and no GPU is present)."""
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
+        if manifest.preprocess_version != PREPROCESS_VERSION:
+            raise ModelLoadError(
+                f"{directory}: made with text preprocessing {manifest.preprocess_version!r}, "
+                f"this netral-nlp has {PREPROCESS_VERSION!r}; retrain the model"
+            )
+        if not isinstance(manifest.config.get("windows"), dict):
+            raise ModelLoadError(f"{directory}: the manifest has no config.windows")
+        for name in (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE):
+            if not (directory / name).is_file():
+                hint = " (weights load from safetensors only)" if name == WEIGHTS_FILE else ""
+                raise ModelLoadError(f"{directory}: no {name}{hint}")
+        tokenizer_files = {
+            n: (directory / n).read_bytes() for n in TOKENIZER_FILES if (directory / n).is_file()
+        }
+        onnx_path = _onnx_choice(directory, manifest, runtime)
+        try:
+            if onnx_path is not None:
+                return cls(manifest, OnnxRunner(onnx_path), tokenizer_files, source=directory)
+            model, device = _load_torch(directory)
+            max_tokens = CUDA_MAX_TOKENS if device.startswith("cuda") else CPU_MAX_TOKENS
+            runner = TorchRunner(model, device)
+            return cls(
+                manifest,
+                runner,
+                tokenizer_files,
+                model=model,
+                source=directory,
+                max_tokens=max_tokens,
+            )
+        except Exception as exc:  # a damaged file surfaces as many library error types
+            raise ModelLoadError(
+                f"{directory}: cannot load the transformer model ({exc})"
+            ) from None
+
+
+def _onnx_choice(directory: Path, manifest: Manifest, runtime: str) -> Path | None:
+    """The exported file to run, or None for torch. Only files the manifest lists count."""
+    if runtime == "torch":
+        return None
+    exported = [directory / n for n in ONNX_FILES if n in manifest.files]
+    if runtime == "onnx" and not exported:
+        raise ModelLoadError(
+            f"{directory}: no exported ONNX model; run `netral export {directory} --int8`"
+        )
+    if not exported or (runtime == "auto" and _cuda_available()):
+        return None
+    return exported[0]
+
+
+def _cuda_available() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Silence the transformers / Hub progress bars (weights loaded, shards written)."""
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _load_torch(directory: Path) -> tuple[Any, str]:
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    with quiet_loading():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            directory,
+            use_safetensors=True,
+            trust_remote_code=False,
+            local_files_only=True,
+            attn_implementation="sdpa",
+        )
+    return model, device
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the sentences of ``text[start:end]`` that hold a letter, each cut into
+    pieces of at most MAX_SNIPPET characters on word boundaries."""
+    out = []
+    for match in _SENTENCE_RE.finditer(text, start, end):
+        s, e = match.span()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        while e - s > MAX_SNIPPET:
+            cut = text.rfind(" ", s, s + MAX_SNIPPET)
+            cut = cut if cut > s else s + MAX_SNIPPET
+            out.append((s, cut))
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        out.append((s, e))
+    return [(s, e) for s, e in out if any(ch.isalpha() for ch in text[s:e])]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logits to probabilities, clipped so that exp never overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))

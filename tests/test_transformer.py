@@ -1,0 +1,370 @@
+"""The transformer path: engine mechanics, fine-tuning a tiny BERT, saving and loading,
+padding invariance, windows over a long article, ONNX export, the missing-weights message
+and the promise that the baseline path never imports torch."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from tiny_bert import FILLER, build_tiny_bert, incident, write_corpus
+
+from netral_nlp.engine import Encoder, Engine, Request, pad_batch, plan_batches
+from netral_nlp.model import ModelLoadError, load_model
+from netral_nlp.transformer import HEADS, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- engine, no model
+
+
+@pytest.fixture(scope="module")
+def wordpiece() -> Any:
+    """A small WordPiece tokenizer with BERT's pair template (tokenizers only)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok.train_from_iterator(
+        FILLER * 3, trainers.WordPieceTrainer(vocab_size=300, special_tokens=special)
+    )
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    return tok
+
+
+def _sum_runner(ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    """A fake model whose two 'logits' are the sum and count of real token ids."""
+    return np.stack([(ids * mask).sum(axis=1), mask.sum(axis=1)], axis=1).astype(np.float32)
+
+
+def test_plan_batches_respects_the_token_budget() -> None:
+    rng = random.Random(0)
+    lengths = [rng.choice([5, 12, 30, 64, 200]) for _ in range(300)]
+    batches = plan_batches(lengths, max_tokens=512)
+    assert sorted(i for b in batches for i in b) == list(range(300))
+    for batch in batches:
+        padded = -(-max(lengths[i] for i in batch) // 8) * 8
+        assert len(batch) * padded <= 512
+
+
+def test_pad_batch_pads_to_a_multiple_of_8(wordpiece: Any) -> None:
+    encoder = Encoder(wordpiece, max_length=64, stride=8, max_context_tokens=8)
+    windows = [
+        w for item in encoder.encode(["cuaca cerah", FILLER[1]], [None, "guru"]) for w in item
+    ]
+    ids, mask, types = pad_batch(windows)
+    assert ids.shape[1] % 8 == 0 and ids.shape[1] - max(len(w.ids) for w in windows) < 8
+    assert mask.sum() == sum(len(w.ids) for w in windows)
+    assert types[1].max() == 1  # the context is the second segment
+
+
+def test_encoder_windows_overlap_and_cover_the_text(wordpiece: Any) -> None:
+    text = " ".join(FILLER * 4)
+    encoder = Encoder(wordpiece, max_length=32, stride=8, max_context_tokens=8)
+    (windows,) = encoder.encode([text], ["kepala dinas " * 20])  # a long context is cut
+    assert len(windows) > 3
+    assert all(len(w.ids) <= 32 for w in windows)
+    assert windows[0].span[0] == 0 and windows[-1].span[1] == len(text)
+    for a, b in itertools.pairwise(windows):
+        assert b.span[0] < a.span[1]  # consecutive windows share text
+
+
+def test_engine_keeps_input_order_across_buckets_and_chunks(wordpiece: Any) -> None:
+    rng = random.Random(1)
+    texts = [" ".join(rng.choices(FILLER, k=rng.choice([1, 1, 2, 12]))) for _ in range(60)]
+    encoder = Encoder(wordpiece, max_length=48, stride=8, max_context_tokens=8)
+    engine = Engine(_sum_runner, encoder, max_tokens=256, chunk_size=7)
+    results = list(engine.run(Request(t, None, k) for k, t in enumerate(texts)))
+    assert [r.request.tag for r in results] == list(range(60))
+    for r, text in zip(results, texts, strict=True):
+        (expected,) = encoder.encode([text], [None])
+        assert r.logits[:, 0].tolist() == [float(sum(w.ids)) for w in expected]
+
+
+def test_engine_raises_errors_from_the_request_stream(wordpiece: Any) -> None:
+    encoder = Encoder(wordpiece, max_length=48, stride=8, max_context_tokens=8)
+    engine = Engine(_sum_runner, encoder, chunk_size=2)
+
+    def broken() -> Iterator[Request]:
+        yield Request("cuaca cerah")
+        raise RuntimeError("bad row")
+
+    with pytest.raises(RuntimeError, match="bad row"):
+        list(engine.run(broken()))
+
+
+def test_prepare_maps_normalised_text_back_to_the_original() -> None:
+    text = "Pak camat   ajak warga2 coblos 02 ✌️ https://x.id/a"
+    prepared = prepare(text)
+    start = prepared.text.index("coblos")
+    s, e = prepared.to_original(start, start + len("coblos"))
+    assert text[s:e] == "coblos"
+    s, e = prepared.to_original(0, len(prepared.text))
+    assert (s, e) == (0, len(text))
+
+
+def test_baseline_path_never_imports_torch(tmp_path: Path) -> None:
+    script = f"""
+import sys
+import numpy as np
+import netral_nlp, netral_nlp.cli
+from typer.testing import CliRunner
+assert CliRunner().invoke(netral_nlp.cli.app, ["--help"]).exit_code == 0
+import netral_nlp.engine, netral_nlp.transformer, netral_nlp.transformer_train, netral_nlp.onnx_export
+from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+from netral_nlp.features import FeatureConfig
+from netral_nlp.model import Manifest, load_model
+texts = ["camat ajak warga coblos nomor dua", "harga cabai naik", "lurah pakai mobil dinas", "hujan"] * 3
+labels = np.array([[1, 0, 0, 1, 0, 0], [0] * 6, [1, 0, 0, 0, 1, 0], [0] * 6] * 3)
+config = BaselineConfig(features=FeatureConfig(), calibration_folds=2)
+model = BaselineClassifier.fit(docs_for(texts, [None] * 12), labels, config, Manifest("t", "1", "baseline"))
+model.save({str(tmp_path / "baseline")!r})
+load_model({str(tmp_path / "baseline")!r}).predict(["camat ajak coblos"])
+heavy = sorted({{m.split(".")[0] for m in sys.modules}} & {{"torch", "transformers", "onnxruntime", "datasets"}})
+print(heavy)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- a fine-tuned tiny BERT
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Fine-tune a tiny BERT on the synthetic corpus once (about 10 s on 2 cores)."""
+    torch = pytest.importorskip("torch")
+    from netral_nlp import evaluate
+    from netral_nlp.data import read_annotations
+    from netral_nlp.transformer_train import TransformerTrainConfig, train_transformer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a hidden-64 model gains nothing from threads, and loses under load
+    work = tmp_path_factory.mktemp("tiny")
+    corpus = write_corpus(work / "corpus" / "items.jsonl", n_train=200, n_dev=60, n_test=40)
+    items = read_annotations(corpus)
+    base = build_tiny_bert(work / "base", [i.text for i in items if i.split == "train"])
+    config = TransformerTrainConfig(
+        data=corpus.parent, out=work / "model", name="tiny", base=str(base), epochs=12, learning_rate=2e-3,
+        batch_size=16, max_length=64, seed=13, log_steps=50, patience=4,
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(evaluate, "N_BOOTSTRAP", 20)  # the intervals are not under test
+        clf, metrics = train_transformer(config, progress=lambda m: None)
+    yield {"config": config, "clf": clf, "metrics": metrics, "items": items, "dir": config.out}
+    torch.set_num_threads(threads)
+
+
+def _scores(predictions: list[Any]) -> np.ndarray:
+    return np.array([[p.score, *p.category_scores.values()] for p in predictions])
+
+
+@pytest.mark.torch
+def test_fine_tuning_lowers_the_loss_and_beats_chance(trained: dict[str, Any]) -> None:
+    training = trained["metrics"]["training"]
+    assert training["train_loss_last"] < training["train_loss_first"]
+    assert training["dev_loss_after"] < training["dev_loss_before"]
+    dev = trained["metrics"]["dev"]
+    prevalence = dev["flag"]["support"] / dev["n"]
+    assert dev["flag"]["pr_auc"] > prevalence + 0.2
+    assert dev["flag"]["f1"] > 2 * prevalence / (1 + prevalence) + 0.1  # F1 of flagging everything
+
+
+@pytest.mark.torch
+def test_saved_model_is_self_describing_and_safe(trained: dict[str, Any]) -> None:
+    directory: Path = trained["dir"]
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["kind"] == "transformer"
+    assert set(manifest["thresholds"]) == set(HEADS)
+    assert manifest["config"]["windows"] == {
+        "max_length": 64,
+        "stride": 16,
+        "max_context_tokens": 16,
+    }
+    assert {"model.safetensors", "tokenizer.json", "README.md", "train_config.json"} <= set(
+        manifest["files"]
+    )
+    assert not [p for p in directory.rglob("*") if p.suffix in (".bin", ".pt", ".pkl", ".py")]
+
+
+@pytest.mark.torch
+def test_save_then_load_gives_identical_scores(trained: dict[str, Any]) -> None:
+    items = [i for i in trained["items"] if i.split == "test"]
+    texts, contexts = [i.text for i in items], [i.author_context for i in items]
+    before = trained["clf"].predict(texts, contexts)
+    loaded = load_model(trained["dir"], runtime="torch")
+    after = loaded.predict(texts, contexts)
+    np.testing.assert_allclose(_scores(after), _scores(before), rtol=0, atol=1e-7)
+    assert [p.evidence for p in after] == [p.evidence for p in before]
+    assert loaded.manifest.model_id == "tiny@1.0.0"
+
+
+@pytest.mark.torch
+def test_empty_and_whitespace_texts_get_honest_rows(trained: dict[str, Any]) -> None:
+    assert trained["clf"].predict([]) == []
+    predictions = trained["clf"].predict(["", "   \n", "😂"], [None, "guru PNS", None])
+    assert len(predictions) == 3
+    for p in predictions:
+        assert 0.0 <= p.score <= 1.0 and set(p.category_scores) == set(HEADS[1:])
+        assert p.evidence == []  # no sentence to show
+    with pytest.raises(ValueError, match="author contexts"):
+        trained["clf"].predict(["a", "b"], [None])
+
+
+@pytest.mark.torch
+def test_one_by_one_equals_a_mixed_length_batch(trained: dict[str, Any]) -> None:
+    rng = random.Random(3)
+    texts = [
+        incident(rng, "ajakan_dukungan"),
+        "halo",
+        " ".join(FILLER * 3),
+        FILLER[0] + " " + incident(rng, "keterlibatan_parpol"),
+    ]
+    texts += [" ".join(rng.choices(FILLER, k=rng.randint(1, 6))) for _ in range(12)]
+    contexts = [rng.choice([None, "guru PNS di SDN 3"]) for _ in texts]
+    clf = trained["clf"]
+    batch = _scores(clf.predict(texts, contexts))
+    single = np.vstack(
+        [_scores(clf.predict([t], [c])) for t, c in zip(texts, contexts, strict=True)]
+    )
+    np.testing.assert_allclose(batch, single, rtol=0, atol=1e-5)
+
+
+@pytest.mark.torch
+def test_long_article_is_scored_through_windows_with_the_incident_as_evidence(
+    trained: dict[str, Any],
+) -> None:
+    rng = random.Random(11)
+    sentences = []
+    while sum(len(s.split()) for s in sentences) < 3000:
+        sentences.append(rng.choice(FILLER))
+    before = " ".join(sentences[: len(sentences) * 3 // 5]) + "\n\n"
+    paragraph = (
+        "Dalam acara itu, "
+        + incident(rng, "penyalahgunaan_jabatan")
+        + " "
+        + incident(rng, "ajakan_dukungan")
+    )
+    article = before + paragraph + "\n\n" + " ".join(sentences[len(sentences) * 3 // 5 :])
+    start, end = len(before), len(before) + len(paragraph)
+    clf = trained["clf"]
+    (windows,) = clf.engine.encoder.encode([prepare(article).text], [None])
+    assert len(windows) > 20
+    (pred,) = clf.predict([article])
+    assert pred.flag
+    assert pred.evidence and pred.evidence[0] in paragraph
+    assert start <= pred.spans[0].start < pred.spans[0].end <= end
+    assert article[pred.spans[0].start : pred.spans[0].end] == pred.evidence[0]
+
+
+@pytest.mark.torch
+def test_onnx_export_agrees_with_torch(trained: dict[str, Any], tmp_path: Path) -> None:
+    from netral_nlp.onnx_export import export_onnx
+
+    directory = tmp_path / "model"
+    shutil.copytree(trained["dir"], directory)
+    items = trained["items"]
+    texts, contexts = [i.text for i in items], [i.author_context for i in items]
+    reference = trained["clf"].predict(texts, contexts)
+
+    assert [p.name for p in export_onnx(directory)] == ["model.onnx"]
+    fp32 = load_model(directory, runtime="onnx")
+    np.testing.assert_allclose(
+        _scores(fp32.predict(texts, contexts)), _scores(reference), rtol=0, atol=1e-4
+    )
+
+    assert [p.name for p in export_onnx(directory, int8=True)] == ["model.onnx", "model.int8.onnx"]
+    int8 = load_model(directory, runtime="auto")  # no GPU: auto runs the int8 export
+    assert type(int8.engine.runner).__name__ == "OnnxRunner"
+    agree = np.mean(
+        [a.flag == b.flag for a, b in zip(int8.predict(texts, contexts), reference, strict=True)]
+    )
+    assert agree >= 0.99, agree
+
+
+@pytest.mark.torch
+def test_unsafe_or_altered_model_files_are_refused(trained: dict[str, Any], tmp_path: Path) -> None:
+    pickled = tmp_path / "pickled"
+    shutil.copytree(trained["dir"], pickled)
+    (pickled / "pytorch_model.bin").write_bytes(b"not really")
+    with pytest.raises(ModelLoadError, match=r"\.bin"):
+        load_model(pickled)
+    altered = tmp_path / "altered"
+    shutil.copytree(trained["dir"], altered)
+    with (altered / "model.safetensors").open("r+b") as fh:
+        fh.truncate(1000)
+    with pytest.raises(ModelLoadError, match="sha256"):
+        load_model(altered)
+
+
+# --------------------------------------------------------------------------- the base checkpoint
+
+
+def test_missing_weights_fail_fast_with_one_clear_message(tmp_path: Path) -> None:
+    corpus = write_corpus(tmp_path / "corpus" / "items.jsonl", n_train=4, n_dev=2, n_test=0)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    command = [
+        sys.executable, "-m", "netral_nlp.cli", "train", "--kind", "transformer",
+        "--base", "indobenchmark/indobert-base-p1", "--data", str(corpus.parent), "--out", str(tmp_path / "m"),
+    ]  # fmt: skip
+    started = time.monotonic()
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    assert time.monotonic() - started < 20
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot load the base model")
+    assert "--base models/base/indobert-base-p1" in lines[0] and "HF_HUB_OFFLINE=1" in lines[0]
+    assert not (tmp_path / "m").exists()
+
+
+def test_unreachable_hub_and_bad_local_paths_fail_fast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub.constants as hub
+
+    from netral_nlp.transformer_train import MissingBaseError, resolve_base
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hub, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    started = time.monotonic()
+    with pytest.raises(MissingBaseError, match=r"cannot be reached.*--base"):
+        resolve_base("indobenchmark/indobert-base-p1")
+    assert time.monotonic() - started < 12
+    with pytest.raises(MissingBaseError, match="no such directory"):
+        resolve_base(str(tmp_path / "nowhere"))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "config.json").write_text("{}")
+    with pytest.raises(MissingBaseError, match=r"no model\.safetensors"):
+        resolve_base(str(tmp_path / "empty"))
+
+
+def test_train_config_checks_its_values() -> None:
+    from netral_nlp.transformer_train import TransformerTrainConfig
+
+    assert TransformerTrainConfig(max_length=128).stride == 32
+    with pytest.raises(ValueError, match="max_length"):
+        TransformerTrainConfig(max_length=1024)
+    with pytest.raises(ValueError, match="stride"):
+        TransformerTrainConfig(max_length=128, stride=100)
