@@ -107,10 +107,15 @@ def _csr(rows: Iterable[list[int] | tuple[int, ...]], n_rows: int, n_cols: int) 
 
 
 def _l2_rows(x: sp.csr_matrix) -> sp.csr_matrix:
-    """Scale each row to unit L2 norm (empty rows stay empty)."""
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    """Scale each row to unit L2 norm in place (empty rows stay empty)."""
+    counts = np.diff(x.indptr)
+    rows = np.repeat(np.arange(x.shape[0]), counts)
+    norms = np.sqrt(
+        np.bincount(rows, weights=np.square(x.data, dtype=np.float64), minlength=x.shape[0])
+    )
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ x)
+    x.data /= np.repeat(norms, counts).astype(x.data.dtype)
+    return x
 
 
 class Featurizer:
