@@ -45,7 +45,8 @@ _MINHASH_SEED = 1
 # Standard error of a 128-permutation estimate is sqrt(J(1-J)/128) <= 0.045: 0.15 is > 3 SE.
 _ESTIMATE_MARGIN = 0.15
 
-_JSON_TYPE_NAMES = {
+# JSON's names for Python types, for messages such as "expected string, got number".
+JSON_TYPE_NAMES = {
     str: "string",
     bool: "boolean",
     int: "number",
@@ -177,7 +178,7 @@ def _parse_lines(file: Path) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
 
 
 def _type_name(value: Any) -> str:
-    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _field_problems(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -191,7 +192,7 @@ def _field_problems(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
             continue
         value = obj[name]
         if not isinstance(value, types):
-            want = " or ".join(_JSON_TYPE_NAMES[t] for t in types)
+            want = " or ".join(JSON_TYPE_NAMES[t] for t in types)
             out.append((name, f"expected {want}, got {_type_name(value)}"))
         elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
             out.append((name, "expected a list of strings"))

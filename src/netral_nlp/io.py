@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .data import JSON_TYPE_NAMES
 from .labels import CATEGORY_NAMES
 
 STDIO = "-"
@@ -36,14 +37,6 @@ _BINARY_SHARE = 0.1  # more non-text bytes than this in the first block: not a t
 _BOM = b"\xef\xbb\xbf"
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL, or undecodable bytes / lone surrogates
 _NON_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\udc80-\udcff]")
-_JSON_TYPES = {
-    str: "string",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    list: "list",
-    dict: "object",
-}
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 # A record source yields (line, object) or, for a record that is not an object, (line, reason).
@@ -411,7 +404,7 @@ def _author_problem(name: str, value: Any) -> str | None:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return _JSON_TYPES.get(type(value), type(value).__name__)
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 # --------------------------------------------------------------------------- writing

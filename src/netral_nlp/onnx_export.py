@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .model import Manifest, ModelLoadError, sha256_file, verify_model_dir
-from .transformer import ONNX_FILE, ONNX_INT8_FILE, quiet_loading
+from .transformer import ONNX_FILE, ONNX_INT8_FILE, load_weights
 
 OPSET = 17
 TOLERANCE = 1e-4  # max |logit difference| between the fp32 export and torch
@@ -93,7 +93,6 @@ def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
     transformer model directory and record them in its manifest. Returns the paths."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModelForSequenceClassification
 
     directory = Path(model_dir)
     manifest = Manifest.read(directory)
@@ -102,14 +101,8 @@ def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
             f"{directory}: only transformer models can be exported, not {manifest.kind!r}"
         )
     verify_model_dir(directory, manifest)
-    with quiet_loading():
-        model = AutoModelForSequenceClassification.from_pretrained(
-            directory,
-            use_safetensors=True,
-            trust_remote_code=False,
-            local_files_only=True,
-            attn_implementation="eager",  # the pattern ONNX Runtime fuses into one Attention op
-        ).eval()
+    # eager attention: the pattern ONNX Runtime fuses into one Attention op
+    model = load_weights(directory, attention="eager").eval()
     written = []
     with tempfile.TemporaryDirectory(
         prefix=".onnx-", dir=directory

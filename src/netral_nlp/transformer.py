@@ -300,20 +300,25 @@ def quiet_loading() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
-def _load_torch(directory: Path) -> tuple[Any, str]:
-    import torch
+def load_weights(directory: Path, attention: str = "sdpa") -> Any:
+    """The fine-tuned encoder of a model directory: safetensors only, no remote code."""
     from transformers import AutoModelForSequenceClassification
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
     with quiet_loading():
-        model = AutoModelForSequenceClassification.from_pretrained(
+        return AutoModelForSequenceClassification.from_pretrained(
             directory,
             use_safetensors=True,
             trust_remote_code=False,
             local_files_only=True,
-            attn_implementation="sdpa",
+            attn_implementation=attention,
         )
-    return model, device
+
+
+def _load_torch(directory: Path) -> tuple[Any, str]:
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return load_weights(directory), device
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
