@@ -21,7 +21,7 @@ from . import modelcard
 from .evidence import build_evidence
 from .features import Doc, FeatureConfig, Featurizer, make_doc
 from .labels import CATEGORY_NAMES
-from .model import Manifest, ModelLoadError, Prediction, sha256_file
+from .model import Manifest, ModelLoadError, Prediction, decide, sha256_file
 from .text import PREPROCESS_VERSION
 
 HEADS = ("flag", *CATEGORY_NAMES)
@@ -114,22 +114,13 @@ class BaselineClassifier:
     ) -> list[Prediction]:
         docs = self.docs(texts, author_contexts)
         probs = self.probabilities(docs)
-        thresholds = self.manifest.thresholds
-        t_flag = thresholds.get("flag", 0.5)
+        t_flag = self.manifest.thresholds.get("flag", 0.5)
         out = []
-        for doc, p in zip(docs, probs, strict=False):
-            score = float(p[0])
-            flag = score >= t_flag
-            cat_scores = {name: float(p[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
-            categories: list[str] = []
-            if flag:
-                categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
-                if not categories:  # a flagged item always has at least one category
-                    categories = [max(cat_scores, key=cat_scores.get)]
-            evidence, spans = ([], [])
-            if score >= self.config.evidence_floor * t_flag:
-                evidence, spans = build_evidence(doc, self.featurizer, self.coef[0])
-            out.append(Prediction(score, flag, categories, cat_scores, evidence, spans))
+        for doc, p in zip(docs, probs, strict=True):
+            pred = decide(p, self.manifest.thresholds)
+            if pred.score >= self.config.evidence_floor * t_flag:
+                pred.evidence, pred.spans = build_evidence(doc, self.featurizer, self.coef[0])
+            out.append(pred)
         return out
 
     # -- persistence -------------------------------------------------------------------

@@ -60,6 +60,20 @@ class Prediction:
         }
 
 
+def decide(probs: Sequence[float], thresholds: dict[str, float]) -> Prediction:
+    """A prediction (without evidence) from head probabilities in HEADS order: flag, then
+    CATEGORY_NAMES. Categories only when flagged; a flagged item always gets at least one."""
+    score = float(probs[0])
+    flag = score >= thresholds.get("flag", 0.5)
+    cat_scores = {name: float(probs[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
+    categories: list[str] = []
+    if flag:
+        categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
+        if not categories:
+            categories = [max(cat_scores, key=cat_scores.__getitem__)]
+    return Prediction(score, flag, categories, cat_scores, [], [])
+
+
 @dataclass
 class Manifest:
     """Self-description of a saved model: enough to load and audit it without the trainer."""

@@ -39,7 +39,7 @@ from .engine import (
     TorchRunner,
 )
 from .labels import CATEGORY_NAMES
-from .model import MANIFEST_FILE, Manifest, ModelLoadError, Prediction, Span, sha256_file
+from .model import MANIFEST_FILE, Manifest, ModelLoadError, Prediction, Span, decide, sha256_file
 from .text import PREPROCESS_VERSION, tokenize
 
 HEADS = ("flag", *CATEGORY_NAMES)
@@ -146,16 +146,7 @@ class TransformerClassifier:
         return predictions
 
     def _decide(self, probs: np.ndarray) -> Prediction:
-        thresholds = self.manifest.thresholds
-        score = float(probs[0])
-        flag = score >= thresholds.get("flag", 0.5)
-        cat_scores = {name: float(probs[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
-        categories: list[str] = []
-        if flag:
-            categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
-            if not categories:  # a flagged item always has at least one category
-                categories = [max(cat_scores, key=cat_scores.__getitem__)]
-        return Prediction(score, flag, categories, cat_scores, [], [])
+        return decide(probs, self.manifest.thresholds)
 
     def _add_evidence(self, results: list[Result], predictions: list[Prediction]) -> None:
         """Evidence for items scoring at least EVIDENCE_FLOOR x the flag threshold: the
