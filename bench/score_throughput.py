@@ -77,7 +77,7 @@ def throwaway_model(directory: Path) -> Path:
     """A baseline fitted on 600 synthetic posts, for machines without the shipped model."""
     from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
     from netral_nlp.features import FeatureConfig
-    from netral_nlp.model import Manifest
+    from netral_nlp.manifest import Manifest
     from netral_nlp.train import label_matrix
 
     rng = random.Random(11)

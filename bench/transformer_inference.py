@@ -64,9 +64,9 @@ def build_model(directory: Path, feed: list[str], seed: int) -> None:
     from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
 
     from netral_nlp.engine import TorchRunner
-    from netral_nlp.model import Manifest
+    from netral_nlp.manifest import Manifest
+    from netral_nlp.prediction import HEADS as LABELS
     from netral_nlp.text import PREPROCESS_VERSION
-    from netral_nlp.transformer import HEADS as LABELS
     from netral_nlp.transformer import TransformerClassifier, WindowConfig
 
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from netral_nlp.labels import CATEGORY_NAMES
-from netral_nlp.model import Manifest, Prediction, Span
+from netral_nlp.manifest import Manifest
+from netral_nlp.prediction import Prediction, Span
 
 # ---------------------------------------------------------------- classifiers
 

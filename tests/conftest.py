@@ -127,7 +127,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
     from netral_nlp.features import FeatureConfig
-    from netral_nlp.model import Manifest
+    from netral_nlp.manifest import Manifest
     from netral_nlp.train import label_matrix
 
     items = [

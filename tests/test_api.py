@@ -239,8 +239,11 @@ def test_validation_errors_do_not_echo_the_text(client: TestClient) -> None:
 
 
 def test_over_long_text_names_the_limit(client: TestClient) -> None:
-    err = _error(client.post("/v1/score", json={"text": "a" * 50_001}), 422, "validation_error")
-    assert "50000" in err["message"]
+    from netral_nlp.limits import MAX_TEXT_CHARS
+
+    body = {"text": "a" * (MAX_TEXT_CHARS + 1)}
+    err = _error(client.post("/v1/score", json=body), 422, "validation_error")
+    assert str(MAX_TEXT_CHARS) in err["message"]
 
 
 def test_broken_and_empty_bodies(client: TestClient) -> None:

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from netral_nlp import CATEGORY_NAMES, load_model
-from netral_nlp.baseline import HEADS, WEIGHTS_FILE
+from netral_nlp.baseline import WEIGHTS_FILE
+from netral_nlp.prediction import HEADS
 from netral_nlp.train import TrainConfig, train_baseline
 
 TEXTS = [

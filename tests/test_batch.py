@@ -170,7 +170,7 @@ def test_nothing_scored_is_an_error_and_leaves_no_output(tmp_path, write_jsonl, 
         score_file(options(tiny_model, path, out))
     assert not out.exists() and not (tmp_path / ".out.jsonl.partial").exists()
     [error] = read_jsonl(Path(f"{out}.errors.jsonl"))
-    assert error["id"] == "huge" and "over the 100,000 limit" in error["reason"]
+    assert error["id"] == "huge" and "over the text limit of 100,000" in error["reason"]
 
 
 def test_full_disk_on_file_output_leaves_nothing(

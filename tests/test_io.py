@@ -17,7 +17,8 @@ import pytest
 
 from netral_nlp import io as nio
 from netral_nlp.io import FieldMap, InputError, RowWriter, looks_binary, read_chunks
-from netral_nlp.model import Prediction, Span
+from netral_nlp.limits import MAX_TEXT_CHARS
+from netral_nlp.prediction import Prediction, Span
 
 ROWS = [
     {"id": "a", "text": "camat ikut kampanye", "author_context": "PNS"},
@@ -147,11 +148,11 @@ def test_bad_json_lines_are_rejected_with_line_and_reason(write_jsonl, raw, reas
 
 
 def test_text_over_the_limit_is_rejected(write_jsonl):
-    path = write_jsonl("in.jsonl", [{"id": "big", "text": "x" * (nio.MAX_TEXT_CHARS + 1)}, ROWS[0]])
+    path = write_jsonl("in.jsonl", [{"id": "big", "text": "x" * (MAX_TEXT_CHARS + 1)}, ROWS[0]])
     rows, [rejection] = read_all(path)
     assert [r.id for r in rows] == ["a"]
     assert (rejection.id, rejection.line) == ("big", 1)
-    assert "over the 100,000 limit" in rejection.reason
+    assert "over the text limit of 100,000" in rejection.reason
 
 
 def test_line_over_the_byte_limit_is_skipped_unread(write_jsonl, monkeypatch):

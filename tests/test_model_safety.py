@@ -9,7 +9,7 @@ import pytest
 
 from netral_nlp import ModelLoadError, load_model
 from netral_nlp.labels import SchemaMismatchError
-from netral_nlp.model import sha256_file
+from netral_nlp.manifest import sha256_file
 
 
 class _Trap:

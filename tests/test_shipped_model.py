@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from netral_nlp import load_model, modelcard
-from netral_nlp.model import Manifest, default_model_dir
+from netral_nlp.manifest import Manifest
+from netral_nlp.model import default_model_dir
 from netral_nlp.train import TrainConfig, train_baseline
 
 SHIPPED = default_model_dir()

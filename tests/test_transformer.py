@@ -21,8 +21,10 @@ import pytest
 from tiny_bert import FILLER, build_tiny_bert, incident, write_corpus
 
 from netral_nlp.engine import Encoder, Engine, Request, pad_batch, plan_batches
-from netral_nlp.model import ModelLoadError, load_model
-from netral_nlp.transformer import HEADS, prepare
+from netral_nlp.manifest import ModelLoadError
+from netral_nlp.model import load_model
+from netral_nlp.prediction import HEADS
+from netral_nlp.transformer import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,7 +133,8 @@ assert CliRunner().invoke(netral_nlp.cli.app, ["--help"]).exit_code == 0
 import netral_nlp.engine, netral_nlp.transformer, netral_nlp.transformer_train, netral_nlp.onnx_export
 from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
 from netral_nlp.features import FeatureConfig
-from netral_nlp.model import Manifest, load_model
+from netral_nlp.manifest import Manifest
+from netral_nlp.model import load_model
 texts = ["camat ajak warga coblos nomor dua", "harga cabai naik", "lurah pakai mobil dinas", "hujan"] * 3
 labels = np.array([[1, 0, 0, 1, 0, 0], [0] * 6, [1, 0, 0, 0, 1, 0], [0] * 6] * 3)
 config = BaselineConfig(features=FeatureConfig(), calibration_folds=2)

@@ -1,7 +1,9 @@
 """netral-nlp: flag likely partisan political activity by Indonesian civil servants (ASN)."""
 
 from .labels import CATEGORY_NAMES, SCHEMA_VERSION
-from .model import Classifier, Manifest, ModelLoadError, Prediction, load_model
+from .manifest import Manifest, ModelLoadError
+from .model import Classifier, load_model
+from .prediction import Prediction
 
 __version__ = "0.1.0"
 

@@ -20,14 +20,13 @@ import scipy.sparse as sp
 from . import modelcard
 from .evidence import build_evidence
 from .features import Doc, FeatureConfig, Featurizer, make_doc
-from .labels import CATEGORY_NAMES
-from .model import Manifest, ModelLoadError, Prediction, decide, sha256_file
+from .limits import MAX_SCORED_CHARS
+from .manifest import Manifest, ModelLoadError, check_preprocess_version, sha256_file
+from .prediction import HEADS, Prediction, decide, sigmoid
 from .text import PREPROCESS_VERSION
 
-HEADS = ("flag", *CATEGORY_NAMES)
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
-MAX_CHARS = 200_000  # longer texts are cut: a 10 MB paste must not stall a scorer
 
 
 @dataclass
@@ -39,10 +38,6 @@ class BaselineConfig:
     calibration_folds: int = 5
     seed: int = 13
     evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
 class BaselineClassifier:
@@ -97,7 +92,7 @@ class BaselineClassifier:
         if len(contexts) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(contexts)} author contexts")
         return [
-            make_doc(t[:MAX_CHARS], (c or "")[:MAX_CHARS] or None)
+            make_doc(t[:MAX_SCORED_CHARS], (c or "")[:MAX_SCORED_CHARS] or None)
             for t, c in zip(texts, contexts, strict=False)
         ]
 
@@ -107,7 +102,7 @@ class BaselineClassifier:
             return np.zeros((0, len(HEADS)))
         x = self.featurizer.transform(docs)
         z = np.asarray(x @ self._coef_t) + self.intercept
-        return _sigmoid(z * self.platt[:, 0] + self.platt[:, 1])
+        return sigmoid(z * self.platt[:, 0] + self.platt[:, 1])
 
     def predict(
         self, texts: Sequence[str], author_contexts: Sequence[str | None] | None = None
@@ -149,11 +144,7 @@ class BaselineClassifier:
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:
-        if manifest.preprocess_version != PREPROCESS_VERSION:
-            raise ModelLoadError(
-                f"{directory}: made with text preprocessing {manifest.preprocess_version!r}, "
-                f"this netral-nlp has {PREPROCESS_VERSION!r}; retrain the model"
-            )
+        check_preprocess_version(directory, manifest)
         try:
             raw = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
             raw["features"] = FeatureConfig(

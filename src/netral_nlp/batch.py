@@ -48,7 +48,8 @@ from .io import (
     read_chunks,
 )
 from .labels import CATEGORY_NAMES, display_name
-from .model import Classifier, Manifest, default_model_dir, load_model
+from .manifest import Manifest
+from .model import Classifier, default_model_dir, load_model
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".netral.lock"

@@ -60,7 +60,7 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 def _known_errors() -> tuple[type[BaseException], ...]:
     from .data import AnnotationError
     from .labels import SchemaMismatchError
-    from .model import ModelLoadError
+    from .manifest import ModelLoadError
 
     errors: list[type[BaseException]] = [
         AnnotationError,

@@ -14,7 +14,7 @@ from sklearn.metrics import (
 )
 
 from .labels import CATEGORY_NAMES
-from .model import Prediction
+from .prediction import Prediction
 
 N_BOOTSTRAP = 1000
 BOOTSTRAP_SEED = 13  # fixed, so `netral evaluate` reprints the figures training recorded

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .features import Doc, Featurizer, feature_index
-from .model import Span
+from .prediction import Span, SpanKind
 
 MAX_EVIDENCE = 5
 MAX_PHRASES = 3
@@ -100,20 +100,21 @@ def build_evidence(
             (
                 s.start
                 for s in doc.analysis.spans
-                if s_start <= s.start < s_end and s.kind in ("asn_role", "partisan_act")
+                if s_start <= s.start < s_end
+                and s.kind in (SpanKind.ASN_ROLE, SpanKind.PARTISAN_ACT)
             ),
             default=s_start,
         )
         start, end = _snippet(text, s_start, s_end, focus)
-        spans.append(Span(start, end, "actor_act", text[start:end]))
+        spans.append(Span(start, end, SpanKind.ACTOR_ACT.value, text[start:end]))
     for _, start, end in _phrases(doc, featurizer, flag_coef):
         if len(spans) >= MAX_EVIDENCE:
             break
         if any(s.start <= start and end <= s.end for s in spans):
             continue
-        spans.append(Span(start, end, "ngram", text[start:end]))
+        spans.append(Span(start, end, SpanKind.NGRAM.value, text[start:end]))
     evidence = [s.text for s in spans]
     for sig in doc.analysis.spans:  # signal spans for highlighting only
-        if sig.kind in ("asn_role", "partisan_act", "candidate"):
+        if sig.kind in (SpanKind.ASN_ROLE, SpanKind.PARTISAN_ACT, SpanKind.CANDIDATE):
             spans.append(Span(sig.start, sig.end, sig.kind, sig.text))
     return evidence, spans

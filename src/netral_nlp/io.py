@@ -26,9 +26,9 @@ from typing import IO, Any
 
 from .data import JSON_TYPE_NAMES
 from .labels import CATEGORY_NAMES
+from .limits import too_long
 
 STDIO = "-"
-MAX_TEXT_CHARS = 100_000
 MAX_LINE_BYTES = 16 << 20  # a longer line is rejected without being held in memory
 PARQUET_ROW_GROUP = 65_536
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -386,8 +386,9 @@ def _text_problem(name: str, value: Any) -> str | None:
         return f"field {name!r} must be a string, got {_type_name(value)}"
     if not value or value.isspace():
         return f"field {name!r} is empty"
-    if len(value) > MAX_TEXT_CHARS:
-        return f"field {name!r} has {len(value):,} characters, over the {MAX_TEXT_CHARS:,} limit"
+    over = too_long(name, value)
+    if over:
+        return over
     bad = _BAD_CHARS.search(value)
     if bad:
         what = "NUL bytes" if bad.group() == "\x00" else "invalid UTF-8"

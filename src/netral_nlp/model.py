@@ -1,125 +1,21 @@
-"""What a model is to the rest of the package: the Classifier protocol, the manifest and
-``load_model``, the only way a saved model is consumed (CLI, batch scorer, service)."""
+"""How a model is consumed: the ``Classifier`` protocol and ``load_model``, the only way a
+saved model is loaded (CLI, batch scorer, service, notebooks).
+
+Model kinds register a loader in ``_LOADERS``; each loader imports its module when called,
+so loading the baseline never imports torch, and no model module imports this one.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from .labels import CATEGORY_NAMES, SCHEMA_VERSION, check_schema_version
+from .manifest import MANIFEST_FILE, Manifest, ModelLoadError, verify_model_dir
+from .prediction import Prediction
 
-MANIFEST_FILE = "manifest.json"
 DEFAULT_MODEL_NAME = "netral-baseline"
-# File suffixes that can execute code when loaded; a model directory holding one is refused.
-UNSAFE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".bin", ".pt", ".pth", ".ckpt", ".py", ".skops")
-
-
-class ModelLoadError(RuntimeError):
-    """A model directory is missing, unsafe, corrupted or made for another schema."""
-
-
-@dataclass
-class Span:
-    """A character span of the original text, ``text[start:end]``, and why it matters."""
-
-    start: int
-    end: int
-    kind: str  # e.g. "asn_role", "partisan_act", "candidate", "ngram"
-    text: str
-
-
-@dataclass
-class Prediction:
-    """One scored item. ``score`` and ``category_scores`` are probabilities in [0, 1]."""
-
-    score: float
-    flag: bool
-    categories: list[str]
-    category_scores: dict[str, float]
-    evidence: list[str]
-    spans: list[Span] = field(default_factory=list)
-
-    def row(self, item_id: Any, model: str) -> dict[str, Any]:
-        """The output row of the contract (CONTRACT.md), plus evidence spans."""
-        return {
-            "id": item_id,
-            "score": round(self.score, 6),
-            "flag": self.flag,
-            "categories": list(self.categories),
-            "category_scores": {k: round(v, 6) for k, v in self.category_scores.items()},
-            "evidence": list(self.evidence),
-            "evidence_spans": [
-                {"start": s.start, "end": s.end, "kind": s.kind, "text": s.text} for s in self.spans
-            ],
-            "model": model,
-        }
-
-
-def decide(probs: Sequence[float], thresholds: dict[str, float]) -> Prediction:
-    """A prediction (without evidence) from head probabilities in HEADS order: flag, then
-    CATEGORY_NAMES. Categories only when flagged; a flagged item always gets at least one."""
-    score = float(probs[0])
-    flag = score >= thresholds.get("flag", 0.5)
-    cat_scores = {name: float(probs[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
-    categories: list[str] = []
-    if flag:
-        categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
-        if not categories:
-            categories = [max(cat_scores, key=cat_scores.__getitem__)]
-    return Prediction(score, flag, categories, cat_scores, [], [])
-
-
-@dataclass
-class Manifest:
-    """Self-description of a saved model: enough to load and audit it without the trainer."""
-
-    name: str
-    version: str
-    kind: str  # "baseline" or "transformer"
-    schema_version: str = SCHEMA_VERSION
-    preprocess_version: str = ""
-    categories: list[str] = field(default_factory=lambda: list(CATEGORY_NAMES))
-    thresholds: dict[str, float] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    data_hash: str = ""
-    config: dict[str, Any] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
-    netral_version: str = ""
-
-    @property
-    def model_id(self) -> str:
-        return f"{self.name}@{self.version}"
-
-    def write(self, directory: Path) -> None:
-        (directory / MANIFEST_FILE).write_text(
-            json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
-
-    @classmethod
-    def read(cls, directory: Path) -> Manifest:
-        path = directory / MANIFEST_FILE
-        if not path.is_file():
-            raise ModelLoadError(
-                f"{directory}: no {MANIFEST_FILE}; not a netral-nlp model directory"
-            )
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelLoadError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(raw, dict):
-            raise ModelLoadError(f"{path}: expected a JSON object")
-        check_schema_version(raw.get("schema_version"), f"model {directory}")
-        known = set(cls.__dataclass_fields__)
-        try:
-            return cls(**{k: v for k, v in raw.items() if k in known})
-        except TypeError as exc:
-            raise ModelLoadError(f"{path}: {exc}") from None
 
 
 @runtime_checkable
@@ -135,28 +31,23 @@ class Classifier(Protocol):
     def save(self, directory: str | Path) -> None: ...
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _load_baseline(directory: Path, manifest: Manifest, runtime: str) -> Classifier:
+    from .baseline import BaselineClassifier
+
+    return BaselineClassifier.load(directory, manifest)
 
 
-def verify_model_dir(directory: Path, manifest: Manifest) -> None:
-    """Refuse executable formats and files whose hash differs from the manifest."""
-    for path in directory.rglob("*"):
-        if path.suffix.lower() in UNSAFE_SUFFIXES:
-            raise ModelLoadError(
-                f"{path}: refusing to load a {path.suffix} file from a model directory "
-                "(pickle, joblib, .bin weights and Python files can execute code)"
-            )
-    for name, digest in manifest.files.items():
-        path = directory / name
-        if not path.is_file():
-            raise ModelLoadError(f"{path}: listed in the manifest but missing")
-        if sha256_file(path) != digest:
-            raise ModelLoadError(f"{path}: sha256 differs from the manifest (corrupted or altered)")
+def _load_transformer(directory: Path, manifest: Manifest, runtime: str) -> Classifier:
+    from .transformer import TransformerClassifier
+
+    return TransformerClassifier.load(directory, manifest, runtime=runtime)
+
+
+_LOADERS: dict[str, Callable[[Path, Manifest, str], Classifier]] = {
+    "baseline": _load_baseline,
+    "transformer": _load_transformer,
+}
+MODEL_KINDS: tuple[str, ...] = tuple(_LOADERS)
 
 
 def default_model_dir() -> Path:
@@ -181,13 +72,10 @@ def load_model(path: str | Path | None = None, runtime: str = "auto") -> Classif
     if not directory.is_dir():
         raise ModelLoadError(f"{directory}: model directory not found")
     manifest = Manifest.read(directory)
+    loader = _LOADERS.get(manifest.kind)
+    if loader is None:
+        raise ModelLoadError(
+            f"{directory}: unknown model kind {manifest.kind!r} (known: {', '.join(MODEL_KINDS)})"
+        )
     verify_model_dir(directory, manifest)
-    if manifest.kind == "baseline":
-        from .baseline import BaselineClassifier
-
-        return BaselineClassifier.load(directory, manifest)
-    if manifest.kind == "transformer":
-        from .transformer import TransformerClassifier
-
-        return TransformerClassifier.load(directory, manifest, runtime=runtime)
-    raise ModelLoadError(f"{directory}: unknown model kind {manifest.kind!r}")
+    return loader(directory, manifest, runtime)

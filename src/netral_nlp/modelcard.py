@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .labels import CATEGORY_NAMES, display_name
-from .model import Manifest
+from .manifest import Manifest
 
 
 def _pct(x: float | None) -> str:

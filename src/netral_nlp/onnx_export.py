@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .model import Manifest, ModelLoadError, sha256_file, verify_model_dir
+from .manifest import Manifest, ModelLoadError, sha256_file, verify_model_dir
 from .transformer import ONNX_FILE, ONNX_INT8_FILE, load_weights
 
 OPSET = 17

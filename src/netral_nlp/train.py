@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .labels import CATEGORY_NAMES
-from .model import Manifest
+from .manifest import Manifest
 
 log = logging.getLogger(__name__)
 

@@ -38,11 +38,17 @@ from .engine import (
     Runner,
     TorchRunner,
 )
-from .labels import CATEGORY_NAMES
-from .model import MANIFEST_FILE, Manifest, ModelLoadError, Prediction, Span, decide, sha256_file
-from .text import PREPROCESS_VERSION, tokenize
+from .limits import MAX_SCORED_CHARS
+from .manifest import (
+    MANIFEST_FILE,
+    Manifest,
+    ModelLoadError,
+    check_preprocess_version,
+    sha256_file,
+)
+from .prediction import Prediction, Span, SpanKind, decide, sigmoid
+from .text import tokenize
 
-HEADS = ("flag", *CATEGORY_NAMES)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
@@ -52,7 +58,6 @@ ONNX_INT8_FILE = "model.int8.onnx"
 ONNX_FILES = (ONNX_INT8_FILE, ONNX_FILE)  # in order of preference
 CARD_FILE = "README.md"
 RUNTIMES = ("auto", "torch", "onnx")
-MAX_CHARS = 200_000  # longer texts are cut: a 10 MB paste must not stall a scorer
 MAX_EVIDENCE = 3
 MAX_SNIPPET = 160
 EVIDENCE_FLOOR = 0.5  # evidence for items scoring >= floor * flag threshold
@@ -90,8 +95,8 @@ class Prepared:
 
 
 def prepare(text: str, context: str | None = None) -> Prepared:
-    """Normalise a text (and its context) for the model; ``len(text)`` is capped at MAX_CHARS."""
-    text = text[:MAX_CHARS]
+    """Normalise a text (and its context) for the model; ``len(text)`` is capped at MAX_SCORED_CHARS."""
+    text = text[:MAX_SCORED_CHARS]
     parts, starts, spans = [], [], []
     pos = 0
     for token in tokenize(text):
@@ -99,7 +104,7 @@ def prepare(text: str, context: str | None = None) -> Prepared:
         starts.append(pos)
         spans.append((token.start, token.end))
         pos += len(token.norm) + 1
-    norm_context = " ".join(t.norm for t in tokenize(context[:MAX_CHARS])) if context else ""
+    norm_context = " ".join(t.norm for t in tokenize(context[:MAX_SCORED_CHARS])) if context else ""
     return Prepared(text, " ".join(parts), norm_context or None, starts, spans)
 
 
@@ -175,7 +180,9 @@ class TransformerClassifier:
             scored.sort(key=lambda c: -c[0])
             keep = [c for i, c in enumerate(scored) if i == 0 or c[0] >= t_flag][:MAX_EVIDENCE]
             original = results[k].request.tag.original
-            predictions[k].spans = [Span(s, e, "sentence", original[s:e]) for _, s, e in keep]
+            predictions[k].spans = [
+                Span(s, e, SpanKind.SENTENCE.value, original[s:e]) for _, s, e in keep
+            ]
             predictions[k].evidence = [span.text for span in predictions[k].spans]
 
     # -- persistence -------------------------------------------------------------------
@@ -220,11 +227,7 @@ class TransformerClassifier:
         fp32) or "auto" (ONNX when exported and no GPU is present)."""
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
-        if manifest.preprocess_version != PREPROCESS_VERSION:
-            raise ModelLoadError(
-                f"{directory}: made with text preprocessing {manifest.preprocess_version!r}, "
-                f"this netral-nlp has {PREPROCESS_VERSION!r}; retrain the model"
-            )
+        check_preprocess_version(directory, manifest)
         if not isinstance(manifest.config.get("windows"), dict):
             raise ModelLoadError(f"{directory}: the manifest has no config.windows")
         for name in (CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_FILE):
@@ -331,8 +334,3 @@ def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 s += 1
         out.append((s, e))
     return [(s, e) for s, e in out if any(ch.isalpha() for ch in text[s:e])]
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logits to probabilities, clipped so that exp never overflows."""
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))

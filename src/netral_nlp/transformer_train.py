@@ -27,18 +27,17 @@ import numpy as np
 
 from . import __version__
 from .engine import CPU_MAX_TOKENS, CUDA_MAX_TOKENS, Encoder, TorchRunner, Window, pad_batch
-from .model import Manifest, ModelLoadError
+from .manifest import Manifest, ModelLoadError
+from .prediction import HEADS, sigmoid
 from .text import PREPROCESS_VERSION
 from .train import TrainConfig, _splits, label_matrix, tune_thresholds
 from .transformer import (
-    HEADS,
     TOKENIZER_FILE,
     TOKENIZER_FILES,
     TransformerClassifier,
     WindowConfig,
     prepare,
     quiet_loading,
-    sigmoid,
 )
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-KINDS = ("actor_act", "asn_role", "partisan_act", "candidate", "ngram")
+from ..prediction import SPAN_KINDS
 
 
 @dataclass(frozen=True)
@@ -19,11 +19,13 @@ class Segment:
 
 
 def segments(text: str, spans: Iterable[Mapping[str, Any]]) -> list[Segment]:
-    """Consecutive segments covering ``text`` exactly; spans out of range are ignored."""
+    """Consecutive segments covering ``text`` exactly; spans out of range or of a kind
+    SpanKind does not name are ignored."""
     valid = [
-        (s["start"], s["end"], s["kind"] if s["kind"] in KINDS else "ngram")
+        (s["start"], s["end"], s["kind"])
         for s in spans
-        if isinstance(s.get("start"), int)
+        if s.get("kind") in SPAN_KINDS
+        and isinstance(s.get("start"), int)
         and isinstance(s.get("end"), int)
         and 0 <= s["start"] < s["end"] <= len(text)
     ]
@@ -31,7 +33,7 @@ def segments(text: str, spans: Iterable[Mapping[str, Any]]) -> list[Segment]:
     out: list[Segment] = []
     for a, b in pairwise(cuts):
         kinds = tuple(
-            k for k in KINDS if any(s <= a and b <= e and k == kind for s, e, kind in valid)
+            k for k in SPAN_KINDS if any(s <= a and b <= e and k == kind for s, e, kind in valid)
         )
         if out and out[-1].kinds == kinds:
             out[-1] = Segment(out[-1].text + text[a:b], kinds)

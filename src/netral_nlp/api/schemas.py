@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..labels import CATEGORY_NAMES
+from ..limits import MAX_TEXT_CHARS, MAX_URL_CHARS
+from ..prediction import SPAN_KINDS
 
-MAX_TEXT_CHARS = 50_000
-MAX_URL_CHARS = 2_048
 MAX_AUTHOR_CHARS = 2_000
 MAX_ID_CHARS = 200
 MAX_BATCH = 256
@@ -18,6 +18,7 @@ MAX_NOTE_CHARS = 2_000
 MAX_REVIEWER_CHARS = 100
 
 CategoryName = Literal[CATEGORY_NAMES]  # type: ignore[valid-type]
+SpanKindName = Literal[SPAN_KINDS]  # type: ignore[valid-type]
 ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)] | int
 
 
@@ -63,7 +64,7 @@ class BatchRequest(_Request):
 class SpanOut(BaseModel):
     start: int = Field(description="Offset into the original text, in characters.")
     end: int
-    kind: str = Field(description="actor_act, ngram, asn_role, partisan_act or candidate.")
+    kind: SpanKindName = Field(description="Why the span matters (netral_nlp.prediction.SpanKind).")
     text: str
 
 

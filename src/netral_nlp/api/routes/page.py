@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ...labels import CATEGORY_NAMES, display_name
+from ...prediction import SPAN_KINDS
 from ..errors import ApiError
-from ..highlight import KINDS, segments
+from ..highlight import segments
 from ..i18n import LANGS, error_text, strings
 from ..queue import STATUSES, Decision, QueueError
 from ..schemas import (
@@ -115,7 +116,7 @@ def _result(row: dict[str, Any], text: str, scorer: Scorer) -> dict[str, Any]:
     return {
         "row": row,
         "segments": segments(text, row["evidence_spans"]),
-        "kinds": [k for k in KINDS if any(s["kind"] == k for s in row["evidence_spans"])],
+        "kinds": [k for k in SPAN_KINDS if any(s["kind"] == k for s in row["evidence_spans"])],
         "threshold": thresholds.get("flag", 0.5),
     }
 

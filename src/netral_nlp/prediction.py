@@ -1,0 +1,105 @@
+"""What a prediction is: the heads, the span kinds, ``Span``, ``Prediction`` and its output
+row, and ``decide``, the one decision rule both model kinds share.
+
+Everything here is plain data; nothing imports a model, so every module may import this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from .labels import CATEGORY_NAMES
+
+# Head order of every model's probability vector: the flag, then the categories.
+HEADS: tuple[str, ...] = ("flag", *CATEGORY_NAMES)
+
+
+class SpanKind(str, Enum):
+    """Why a span of the text matters. The models, the API schema, the page's highlighter
+    and the review queue all use these names."""
+
+    ACTOR_ACT = "actor_act"  # a sentence or clause where an ASN actor meets a partisan act
+    SENTENCE = "sentence"  # the sentence of the window that fired (transformer)
+    NGRAM = "ngram"  # a phrase of heavily weighted words (baseline)
+    ASN_ROLE = "asn_role"  # an ASN role word (signal, for highlighting)
+    PARTISAN_ACT = "partisan_act"  # a partisan act (signal, for highlighting)
+    CANDIDATE = "candidate"  # a candidate, paslon or party (signal, for highlighting)
+
+
+SPAN_KINDS: tuple[str, ...] = tuple(k.value for k in SpanKind)
+
+
+@dataclass
+class Span:
+    """A character span of the original text, ``text[start:end]``, and why it matters."""
+
+    start: int
+    end: int
+    kind: str  # a SpanKind value
+    text: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "kind": self.kind, "text": self.text}
+
+
+@dataclass
+class Prediction:
+    """One scored item. ``score`` and ``category_scores`` are probabilities in [0, 1]."""
+
+    score: float
+    flag: bool
+    categories: list[str]
+    category_scores: dict[str, float]
+    evidence: list[str]
+    spans: list[Span] = field(default_factory=list)
+
+    def row(self, item_id: Any, model: str) -> dict[str, Any]:
+        """The output row of the contract (CONTRACT.md), plus evidence spans: the one
+        definition the batch writers and the service's response share."""
+        return {
+            "id": item_id,
+            "score": round(self.score, 6),
+            "flag": self.flag,
+            "categories": list(self.categories),
+            "category_scores": {k: round(v, 6) for k, v in self.category_scores.items()},
+            "evidence": list(self.evidence),
+            "evidence_spans": [s.as_dict() for s in self.spans],
+            "model": model,
+        }
+
+
+# Fields of an output row, in order (Prediction.row).
+OUTPUT_FIELDS: tuple[str, ...] = (
+    "id",
+    "score",
+    "flag",
+    "categories",
+    "category_scores",
+    "evidence",
+    "evidence_spans",
+    "model",
+)
+
+
+def decide(probs: Sequence[float], thresholds: dict[str, float]) -> Prediction:
+    """A prediction (without evidence) from head probabilities in HEADS order: flag, then
+    CATEGORY_NAMES. Categories only when flagged; a flagged item always gets at least one."""
+    score = float(probs[0])
+    flag = score >= thresholds.get("flag", 0.5)
+    cat_scores = {name: float(probs[i + 1]) for i, name in enumerate(CATEGORY_NAMES)}
+    categories: list[str] = []
+    if flag:
+        categories = [c for c in CATEGORY_NAMES if cat_scores[c] >= thresholds.get(c, 0.5)]
+        if not categories:
+            categories = [max(cat_scores, key=cat_scores.__getitem__)]
+    return Prediction(score, flag, categories, cat_scores, [], [])
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, clipped so large logits neither overflow nor warn."""
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
