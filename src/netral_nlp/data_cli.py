@@ -109,8 +109,12 @@ def card(
 def agreement(
     first: Annotated[Path, typer.Argument(help="First annotator's .jsonl (id, flag, categories).")],
     second: Annotated[Path, typer.Argument(help="Second annotator's .jsonl, same ids.")],
+    corpus: Annotated[
+        Path, typer.Option(help="Corpus holding the items' texts (for rationale spans).")
+    ] = DEFAULT_PATH,
 ) -> None:
-    """Cohen's kappa for flag and each category between two annotators, and their disagreements."""
+    """Cohen's kappa for flag and each category between two annotators, their
+    disagreements, and token-overlap F1 of their rationale spans when both give them."""
     from . import agreement as agreement_lib
 
     try:
@@ -141,6 +145,14 @@ def agreement(
             f"  {d.id}: {d.first['flag']} {d.first['categories']} | "
             f"{d.second['flag']} {d.second['categories']}"
         )
+    texts = {item.id: item.text for item in data_lib.read_annotations(corpus)}
+    spans = agreement_lib.compare_spans(rows[0], rows[1], texts)
+    if any(s.items for s in spans):
+        typer.echo("rationale spans: token-overlap F1 (items with the role, tokens 1st/2nd)")
+        for s in spans:
+            typer.echo(
+                f"{s.role:<24} {fmt(s.f1):>7} {s.items:>7} {s.tokens_first:>8} {s.tokens_second:>8}"
+            )
 
 
 @data_app.command()
