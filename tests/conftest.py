@@ -79,10 +79,10 @@ def mini_corpus() -> Path:
 @pytest.fixture(scope="session")
 def mini_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Directory of a baseline trained on the mini corpus (a few seconds, once per session)."""
-    from netral_nlp.train import TrainConfig, train_baseline
+    from netral_nlp.train import BaselineTrainConfig, train_baseline
 
     out = tmp_path_factory.mktemp("models") / "mini-baseline"
-    config = TrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
+    config = BaselineTrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
     train_baseline(config, progress=lambda _msg: None)
     return out
 

@@ -9,7 +9,7 @@ import pytest
 from netral_nlp import CATEGORY_NAMES, load_model
 from netral_nlp.baseline import WEIGHTS_FILE
 from netral_nlp.prediction import HEADS
-from netral_nlp.train import TrainConfig, train_baseline
+from netral_nlp.train import BaselineTrainConfig, train_baseline
 
 TEXTS = [
     "Camat Sukamaju hadir di kampanye akbar paslon 02 sambil pose dua jari.",
@@ -80,7 +80,7 @@ def test_manifest_describes_the_model(mini_baseline: Path) -> None:
 
 
 def test_training_is_deterministic(mini_corpus: Path, mini_baseline: Path, tmp_path: Path) -> None:
-    config = TrainConfig(
+    config = BaselineTrainConfig(
         data=mini_corpus, out=tmp_path / "again", name="mini-baseline", c_grid=(4.0,)
     )
     train_baseline(config, progress=lambda _m: None)
@@ -99,7 +99,7 @@ def test_training_is_deterministic(mini_corpus: Path, mini_baseline: Path, tmp_p
 def test_training_needs_splits(tmp_path: Path, make_item, write_jsonl) -> None:
     path = write_jsonl("nosplit.jsonl", [make_item(), make_item(flag=True)])
     with pytest.raises(ValueError, match="netral data split"):
-        train_baseline(TrainConfig(data=path, out=tmp_path / "m"), progress=lambda _m: None)
+        train_baseline(BaselineTrainConfig(data=path, out=tmp_path / "m"), progress=lambda _m: None)
 
 
 def test_best_threshold_maximises_f1() -> None:

@@ -21,7 +21,14 @@ from . import modelcard
 from .evidence import build_evidence
 from .features import Doc, FeatureConfig, Featurizer, make_doc
 from .limits import MAX_SCORED_CHARS
-from .manifest import Manifest, ModelLoadError, check_preprocess_version, sha256_file
+from .manifest import (
+    Manifest,
+    ModelLoadError,
+    check_preprocess_version,
+    model_file,
+    read_json,
+    sha256_file,
+)
 from .prediction import HEADS, Prediction, decide, sigmoid
 from .text import PREPROCESS_VERSION
 
@@ -144,15 +151,20 @@ class BaselineClassifier:
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:
+        """Load a verified directory; only files its manifest lists are opened."""
         check_preprocess_version(directory, manifest)
+        config_path = model_file(directory, manifest, CONFIG_FILE)
+        weights_path = model_file(directory, manifest, WEIGHTS_FILE)
+        raw = read_json(config_path)
         try:
-            raw = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
             raw["features"] = FeatureConfig(
                 **{k: tuple(v) if isinstance(v, list) else v for k, v in raw["features"].items()}
             )
             config = BaselineConfig(**raw)
-            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
-                featurizer = Featurizer(config.features)
+            _check_hash_bits(config.features)
+            featurizer = Featurizer(config.features)
+            check_npz_sizes(weights_path, _npz_budget(featurizer.n_features))
+            with np.load(weights_path, allow_pickle=False) as w:
                 for name, size in featurizer.sizes.items():
                     idf = np.zeros(size, dtype=np.float32)
                     idf[w[f"idf_{name}_index"]] = w[f"idf_{name}_value"]
@@ -163,9 +175,64 @@ class BaselineClassifier:
                     shape=(len(HEADS), featurizer.n_features),
                 ).toarray()
                 intercept, platt = w["intercept"], w["platt"]
-        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        except (
+            OSError,
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            zipfile.BadZipFile,
+        ) as exc:
             raise ModelLoadError(f"{directory}: damaged baseline model ({exc})") from None
         return cls(config, featurizer, coef, intercept, platt, manifest)
+
+
+# The shipped model uses 20 bits per hashed block; 2**22 slots per block bounds a loaded
+# model at 6 heads x (4 x 2**22) features x 4 bytes = 400 MB of dense weights.
+MAX_HASH_BITS = 22
+
+
+def _check_hash_bits(features: FeatureConfig) -> None:
+    """Bound the hashed blocks before any array of their size is made."""
+    for name, value in asdict(features).items():
+        if name.endswith("_bits") and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HASH_BITS
+        ):
+            raise ValueError(
+                f"config.json: features.{name} is {value!r}; expected 1..{MAX_HASH_BITS}"
+            )
+
+
+def _npz_budget(n_features: int) -> int:
+    """Bytes an honest weights.npz can expand to: the coefficients' data and indices
+    (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes)
+    and 1 MiB for the small arrays."""
+    return 2 * len(HEADS) * n_features * 4 + n_features * 8 + (1 << 20)
+
+
+def check_npz_sizes(path: Path, budget: int) -> None:
+    """Refuse an .npz whose arrays would expand past ``budget`` bytes, reading only each
+    array's header (shape and dtype), before any array is loaded: a few MB of zeros
+    compress a thousandfold. Object arrays are refused (they would need pickle)."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                elif version in ((2, 0), (3, 0)):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                else:
+                    raise ValueError(f"{info.filename}: unknown .npy version {version}")
+            if dtype.hasobject:
+                raise ValueError(f"{info.filename}: object arrays are not allowed")
+            total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if total > budget:
+                raise ValueError(
+                    f"{info.filename}: the arrays expand past {budget:,} bytes, more than "
+                    "this model's config allows"
+                )
 
 
 def _fit_head(

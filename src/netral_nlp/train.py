@@ -13,29 +13,69 @@ import numpy as np
 
 from . import __version__
 from .labels import CATEGORY_NAMES
-from .manifest import Manifest
+from .manifest import Manifest, check_model_destination
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TrainConfig:
-    """Settings shared by both model kinds; the resolved values are saved with the model."""
+    """Settings shared by both model kinds; each kind's config adds its own and the default
+    output directory. The resolved values are saved with the model."""
 
+    out: Path = field(metadata={"help": "output model directory"})
     data: Path = field(
-        default=Path("data/annotations"), metadata={"help": "corpus file or directory"}
+        default=Path("data/annotations"),
+        metadata={"help": "annotated corpus: a .jsonl file or a directory of them, with splits"},
     )
-    out: Path = field(default=Path("models/netral-baseline"), metadata={"help": "output directory"})
-    name: str = field(default="netral-baseline", metadata={"help": "model name in the manifest"})
+    name: str | None = field(
+        default=None,
+        metadata={"help": "model name in the manifest (default: the output directory's name)"},
+    )
     version: str = field(default="1.0.0", metadata={"help": "model version in the manifest"})
     seed: int = field(default=13, metadata={"help": "seed for every random step"})
-    c_grid: tuple[float, ...] = field(
-        default=(4.0, 8.0, 16.0), metadata={"help": "L2 inverse strengths tried on dev"}
+    force: bool = field(
+        default=False,
+        metadata={"help": "write even into a folder holding another kind of model or other files"},
     )
-    refit_on_dev: bool = field(default=True, metadata={"help": "after tuning, refit on train+dev"})
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self.data = Path(self.data)
+        if self.name is None:
+            self.name = self.out.name
 
 
-def _splits(items: Sequence[Any]) -> dict[str, list[Any]]:
+@dataclass
+class BaselineTrainConfig(TrainConfig):
+    """Settings of a baseline training run (TrainConfig's plus these)."""
+
+    out: Path = field(
+        default=Path("models/netral-baseline"), metadata={"help": "output model directory"}
+    )
+    c_grid: tuple[float, ...] = field(
+        default=(4.0, 8.0, 16.0),
+        metadata={"help": "inverse L2 strengths C tried on dev (the best flag PR-AUC wins)"},
+    )
+    refit_on_dev: bool = field(
+        default=True, metadata={"help": "after tuning on dev, refit on train+dev"}
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.c_grid = tuple(float(c) for c in self.c_grid)
+        if not self.c_grid or any(c <= 0 for c in self.c_grid):
+            raise ValueError(f"c_grid must hold positive numbers, not {self.c_grid}")
+
+
+def field_help(config: type, name: str) -> str:
+    """The help line of a config dataclass field (what the CLI shows for its option)."""
+    return config.__dataclass_fields__[name].metadata.get("help", "")
+
+
+def items_by_split(items: Sequence[Any]) -> dict[str, list[Any]]:
+    """Items grouped into train/dev/test; ValueError unless every item has a split and
+    train and dev are non-empty (test may be empty)."""
     out: dict[str, list[Any]] = {"train": [], "dev": [], "test": []}
     for item in items:
         if item.split not in out:
@@ -66,7 +106,7 @@ def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
 
 
 def train_baseline(
-    config: TrainConfig, progress: Callable[[str], None] = log.info
+    config: BaselineTrainConfig, progress: Callable[[str], None] = log.info
 ) -> tuple[Any, dict[str, Any]]:
     """Train, tune, evaluate and save the baseline. Returns (model, metrics)."""
     from sklearn.metrics import average_precision_score
@@ -76,8 +116,9 @@ def train_baseline(
     from .evaluate import evaluate
     from .features import FeatureConfig
 
+    check_model_destination(config.out, "baseline", force=config.force)
     items = read_annotations(config.data)
-    parts = _splits(items)
+    parts = items_by_split(items)
     progress(
         f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}"
     )

@@ -44,6 +44,8 @@ from .manifest import (
     Manifest,
     ModelLoadError,
     check_preprocess_version,
+    model_file,
+    read_json,
     sha256_file,
 )
 from .prediction import Prediction, Span, SpanKind, decide, sigmoid
@@ -234,8 +236,12 @@ class TransformerClassifier:
             if not (directory / name).is_file():
                 hint = " (weights load from safetensors only)" if name == WEIGHTS_FILE else ""
                 raise ModelLoadError(f"{directory}: no {name}{hint}")
+            model_file(directory, manifest, name)  # only files the manifest lists and hashes
+        read_json(directory / CONFIG_FILE)  # a clear error before transformers parses it
         tokenizer_files = {
-            n: (directory / n).read_bytes() for n in TOKENIZER_FILES if (directory / n).is_file()
+            n: model_file(directory, manifest, n).read_bytes()
+            for n in TOKENIZER_FILES
+            if n in manifest.files
         }
         onnx_path = _onnx_choice(directory, manifest, runtime)
         try:
@@ -262,7 +268,7 @@ def _onnx_choice(directory: Path, manifest: Manifest, runtime: str) -> Path | No
     """The exported file to run, or None for torch. Only files the manifest lists count."""
     if runtime == "torch":
         return None
-    exported = [directory / n for n in ONNX_FILES if n in manifest.files]
+    exported = [model_file(directory, manifest, n) for n in ONNX_FILES if n in manifest.files]
     if runtime == "onnx" and not exported:
         raise ModelLoadError(
             f"{directory}: no exported ONNX model; run `netral export {directory} --int8`"
