@@ -128,10 +128,6 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
-    def counts_by_rule(self) -> dict[str, int]:
-        """Number of problems per rule name, most frequent first."""
-        return dict(Counter(p.rule for p in self.problems).most_common())
-
     def summary(self) -> str:
         return (
             f"{self.n_items} items in {self.n_files} files: "
