@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +40,15 @@ CONFIG_FILE = "config.json"
 class BaselineConfig:
     """Hyper-parameters of the baseline (written next to the model as config.json)."""
 
-    features: FeatureConfig
-    C: float = 4.0  # inverse L2 strength of every head
-    calibration_folds: int = 5
-    seed: int = 13
-    evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
+    features: FeatureConfig = field(metadata={"help": "hashed n-gram blocks and signal weight"})
+    C: float = field(default=4.0, metadata={"help": "inverse L2 strength of every head"})
+    calibration_folds: int = field(
+        default=5, metadata={"help": "folds of the out-of-fold Platt calibration (0: none)"}
+    )
+    seed: int = field(default=13, metadata={"help": "seed of the folds and the solver"})
+    evidence_floor: float = field(
+        default=0.5, metadata={"help": "evidence for items scoring >= floor x the flag threshold"}
+    )
 
 
 class BaselineClassifier:

@@ -20,7 +20,7 @@ import shutil
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -71,9 +71,13 @@ _SENTENCE_RE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+[.!?]*")
 class WindowConfig:
     """How texts are cut into model inputs (saved in the manifest as ``config.windows``)."""
 
-    max_length: int = 256  # tokens per window, special tokens and context included
-    stride: int = 64  # tokens shared by consecutive windows
-    max_context_tokens: int = 64  # the author context is cut to this many tokens
+    max_length: int = field(
+        default=256, metadata={"help": "tokens per window, special tokens and context included"}
+    )
+    stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
+    max_context_tokens: int = field(
+        default=64, metadata={"help": "the author context is cut to this many tokens"}
+    )
 
 
 @dataclass

@@ -79,7 +79,8 @@ class TransformerTrainConfig(TrainConfig):
         default=1, metadata={"help": "steps whose gradients are summed before an update"}
     )
     max_length: int = field(
-        default=256, metadata={"help": "tokens per window (published: 128 to 256 for posts)"}
+        default=WindowConfig.max_length,
+        metadata={"help": "tokens per window (published: 128 to 256 for posts)"},
     )
     stride: int | None = field(
         default=None,
