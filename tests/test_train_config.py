@@ -26,9 +26,12 @@ def test_every_config_field_has_a_help_line(config: type) -> None:
 
 def test_the_cli_passes_only_what_was_given(monkeypatch: pytest.MonkeyPatch) -> None:
     seen = {}
-    monkeypatch.setattr(
-        cli, "train_baseline", lambda config, progress: seen.setdefault("c", config) and (None, {})
-    )
+
+    def fake_train(config: BaselineTrainConfig, progress) -> tuple[None, dict]:
+        seen["c"] = config
+        return None, {}
+
+    monkeypatch.setattr(cli, "train_baseline", fake_train)
     result = CliRunner().invoke(cli.app, ["train", "--out", "somewhere", "--c", "2", "--c", "8"])
     assert result.exit_code == 0, result.output
     assert seen["c"] == BaselineTrainConfig(out=Path("somewhere"), c_grid=(2.0, 8.0))
