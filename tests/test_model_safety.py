@@ -254,3 +254,15 @@ def test_hashed_blocks_past_the_cap_are_refused(model_copy: Path) -> None:
     _rehash(model_copy, "config.json")
     with pytest.raises(ModelLoadError, match="word_bits"):
         load_model(model_copy)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["adapter_config.json", "model.safetensors.index.json"])
+def test_a_transformer_folder_with_unlisted_files_transformers_would_read_is_refused(
+    tiny_transformer: dict, tmp_path: Path, name: str
+) -> None:
+    target = tmp_path / "model"
+    shutil.copytree(tiny_transformer["dir"], target)
+    (target / name).write_text("{}")
+    with pytest.raises(ModelLoadError, match=f"{name} is not listed"):
+        load_model(target, runtime="torch")

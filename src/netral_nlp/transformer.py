@@ -241,6 +241,9 @@ class TransformerClassifier:
                 hint = " (weights load from safetensors only)" if name == WEIGHTS_FILE else ""
                 raise ModelLoadError(f"{directory}: no {name}{hint}")
             model_file(directory, manifest, name)  # only files the manifest lists and hashes
+        for path in directory.iterdir():  # transformers may read any of these on its own
+            if path.suffix in (".json", ".safetensors") and path.name != MANIFEST_FILE:
+                model_file(directory, manifest, path.name)
         read_json(directory / CONFIG_FILE)  # a clear error before transformers parses it
         tokenizer_files = {
             n: model_file(directory, manifest, n).read_bytes()
