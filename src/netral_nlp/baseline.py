@@ -24,6 +24,7 @@ from .limits import MAX_SCORED_CHARS
 from .manifest import (
     Manifest,
     ModelLoadError,
+    check_npz_sizes,
     check_preprocess_version,
     model_file,
     read_json,
@@ -212,31 +213,6 @@ def _npz_budget(n_features: int) -> int:
     (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes)
     and 1 MiB for the small arrays."""
     return 2 * len(HEADS) * n_features * 4 + n_features * 8 + (1 << 20)
-
-
-def check_npz_sizes(path: Path, budget: int) -> None:
-    """Refuse an .npz whose arrays would expand past ``budget`` bytes, reading only each
-    array's header (shape and dtype), before any array is loaded: a few MB of zeros
-    compress a thousandfold. Object arrays are refused (they would need pickle)."""
-    total = 0
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            with archive.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-                elif version in ((2, 0), (3, 0)):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-                else:
-                    raise ValueError(f"{info.filename}: unknown .npy version {version}")
-            if dtype.hasobject:
-                raise ValueError(f"{info.filename}: object arrays are not allowed")
-            total += int(np.prod(shape, dtype=object)) * dtype.itemsize
-            if total > budget:
-                raise ValueError(
-                    f"{info.filename}: the arrays expand past {budget:,} bytes, more than "
-                    "this model's config allows"
-                )
 
 
 def _fit_head(

@@ -177,6 +177,35 @@ def model_file(directory: Path, manifest: Manifest, name: str) -> Path:
     return _listed_path(directory, name)
 
 
+def check_npz_sizes(path: Path, budget: int) -> None:
+    """Refuse an .npz whose arrays would expand past ``budget`` bytes, reading only each
+    array's header (shape and dtype), before any array is loaded: a few MB of zeros
+    compress a thousandfold. Object arrays are refused (they would need pickle)."""
+    import zipfile
+
+    import numpy as np
+
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+                elif version in ((2, 0), (3, 0)):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+                else:
+                    raise ModelLoadError(f"{path}: {info.filename}: unknown .npy version {version}")
+            if dtype.hasobject:
+                raise ModelLoadError(f"{path}: {info.filename}: object arrays are not allowed")
+            total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if total > budget:
+                raise ModelLoadError(
+                    f"{path}: {info.filename}: the arrays expand past {budget:,} bytes, more than "
+                    "this model's config allows"
+                )
+
+
 def check_preprocess_version(directory: Path, manifest: Manifest) -> None:
     """A model reads text through the preprocessing it was trained with, or not at all."""
     if manifest.preprocess_version != PREPROCESS_VERSION:
