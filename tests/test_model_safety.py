@@ -266,3 +266,10 @@ def test_a_transformer_folder_with_unlisted_files_transformers_would_read_is_ref
     (target / name).write_text("{}")
     with pytest.raises(ModelLoadError, match=f"{name} is not listed"):
         load_model(target, runtime="torch")
+
+
+def test_a_symlink_loop_is_refused(model_copy: Path) -> None:
+    (model_copy / "a").symlink_to(model_copy / "b")
+    (model_copy / "b").symlink_to(model_copy / "a")
+    with pytest.raises(ModelLoadError, match="symlink"):
+        load_model(model_copy)

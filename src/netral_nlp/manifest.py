@@ -139,11 +139,19 @@ def _listed_path(directory: Path, name: str) -> Path:
         path = path / part
         if path.is_symlink():
             raise ModelLoadError(f"{path}: a symlink; a model directory holds its own files")
-    if not path.resolve().is_relative_to(directory.resolve()):
+    if not _inside(path, directory.resolve()):
         raise ModelLoadError(
             f"{directory}: manifest files entry {name!r} points outside the model directory"
         )
     return path
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` resolves inside ``root``; a symlink loop resolves nowhere."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
 
 
 def verify_model_dir(directory: Path, manifest: Manifest) -> None:
@@ -151,7 +159,7 @@ def verify_model_dir(directory: Path, manifest: Manifest) -> None:
     files whose hash differs from the manifest."""
     root = directory.resolve()
     for path in directory.rglob("*"):
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        if path.is_symlink() and not _inside(path, root):
             raise ModelLoadError(f"{path}: a symlink out of the model directory")
         if path.suffix.lower() in UNSAFE_SUFFIXES:
             raise ModelLoadError(
