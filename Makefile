@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint serve bench install browser clean
+.PHONY: demo test test-fast lint serve bench install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 test: $(STAMP) browser lint
 	$(BIN)/netral data validate data/annotations
 	$(BIN)/python -m pytest
+
+# The edit loop: everything but the slow tests (retraining the shipped model, the browser).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 serve: $(STAMP)
 	$(BIN)/netral serve

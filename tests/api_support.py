@@ -163,22 +163,17 @@ class _Item:
 
 def train_tiny_model(directory: Path) -> Path:
     """Fit and save a small baseline on synthetic texts (a few seconds)."""
-    from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+    from netral_nlp.baseline import BaselineConfig
     from netral_nlp.features import FeatureConfig
-    from netral_nlp.train import label_matrix
+    from netral_nlp.train import fit_baseline
 
     items = [_Item(r["text"], r["flag"], r["categories"]) for r in _synthetic()]
-    docs = docs_for([i.text for i in items], [None] * len(items))
-    labels = label_matrix(items)
     config = BaselineConfig(
         features=FeatureConfig(word_bits=16, char_bits=16, author_bits=12), calibration_folds=3
     )
-    model = BaselineClassifier.fit(
-        docs, labels, config, Manifest(name="tiny", version="0.1", kind="baseline")
-    )
     # Fixed thresholds: tuning them would cost seconds and teach these tests nothing.
-    model.manifest.thresholds = {"flag": 0.5, **{c: 0.4 for c in CATEGORY_NAMES}}
-    model.save(directory)
+    thresholds = {"flag": 0.5, **{c: 0.4 for c in CATEGORY_NAMES}}
+    fit_baseline(items, config, name="tiny", version="0.1", thresholds=thresholds).save(directory)
     return directory
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,15 @@ from . import modelcard
 from .evidence import build_evidence
 from .features import Doc, FeatureConfig, Featurizer, make_doc
 from .limits import MAX_SCORED_CHARS
-from .manifest import Manifest, ModelLoadError, check_preprocess_version, sha256_file
+from .manifest import (
+    Manifest,
+    ModelLoadError,
+    check_npz_sizes,
+    check_preprocess_version,
+    model_file,
+    read_json,
+    sha256_file,
+)
 from .prediction import HEADS, Prediction, decide, sigmoid
 from .text import PREPROCESS_VERSION
 
@@ -33,11 +41,15 @@ CONFIG_FILE = "config.json"
 class BaselineConfig:
     """Hyper-parameters of the baseline (written next to the model as config.json)."""
 
-    features: FeatureConfig
-    C: float = 4.0  # inverse L2 strength of every head
-    calibration_folds: int = 5
-    seed: int = 13
-    evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
+    features: FeatureConfig = field(metadata={"help": "hashed n-gram blocks and signal weight"})
+    C: float = field(default=4.0, metadata={"help": "inverse L2 strength of every head"})
+    calibration_folds: int = field(
+        default=5, metadata={"help": "folds of the out-of-fold Platt calibration (0: none)"}
+    )
+    seed: int = field(default=13, metadata={"help": "seed of the folds and the solver"})
+    evidence_floor: float = field(
+        default=0.5, metadata={"help": "evidence for items scoring >= floor x the flag threshold"}
+    )
 
 
 class BaselineClassifier:
@@ -144,15 +156,20 @@ class BaselineClassifier:
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:
+        """Load a verified directory; only files its manifest lists are opened."""
         check_preprocess_version(directory, manifest)
+        config_path = model_file(directory, manifest, CONFIG_FILE)
+        weights_path = model_file(directory, manifest, WEIGHTS_FILE)
+        raw = read_json(config_path)
         try:
-            raw = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
             raw["features"] = FeatureConfig(
                 **{k: tuple(v) if isinstance(v, list) else v for k, v in raw["features"].items()}
             )
             config = BaselineConfig(**raw)
-            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
-                featurizer = Featurizer(config.features)
+            _check_hash_bits(config.features)
+            featurizer = Featurizer(config.features)
+            check_npz_sizes(weights_path, _npz_budget(featurizer.n_features))
+            with np.load(weights_path, allow_pickle=False) as w:
                 for name, size in featurizer.sizes.items():
                     idf = np.zeros(size, dtype=np.float32)
                     idf[w[f"idf_{name}_index"]] = w[f"idf_{name}_value"]
@@ -163,9 +180,39 @@ class BaselineClassifier:
                     shape=(len(HEADS), featurizer.n_features),
                 ).toarray()
                 intercept, platt = w["intercept"], w["platt"]
-        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        except (
+            OSError,
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            zipfile.BadZipFile,
+        ) as exc:
             raise ModelLoadError(f"{directory}: damaged baseline model ({exc})") from None
         return cls(config, featurizer, coef, intercept, platt, manifest)
+
+
+# The shipped model uses 20 bits per hashed block; 2**22 slots per block bounds a loaded
+# model at 6 heads x (4 x 2**22) features x 4 bytes = 400 MB of dense weights.
+MAX_HASH_BITS = 22
+
+
+def _check_hash_bits(features: FeatureConfig) -> None:
+    """Bound the hashed blocks before any array of their size is made."""
+    for name, value in asdict(features).items():
+        if name.endswith("_bits") and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HASH_BITS
+        ):
+            raise ValueError(
+                f"config.json: features.{name} is {value!r}; expected 1..{MAX_HASH_BITS}"
+            )
+
+
+def _npz_budget(n_features: int) -> int:
+    """Bytes an honest weights.npz can expand to: the coefficients' data and indices
+    (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes)
+    and 1 MiB for the small arrays."""
+    return 2 * len(HEADS) * n_features * 4 + n_features * 8 + (1 << 20)
 
 
 def _fit_head(

@@ -17,6 +17,8 @@ import typer
 
 from . import __version__
 from .data_cli import data_app
+from .train import BaselineTrainConfig, train_baseline
+from .transformer_train import TransformerTrainConfig
 
 app = typer.Typer(
     name="netral",
@@ -241,57 +243,116 @@ def predict(
         typer.echo(f"  » {ev}")
 
 
+def _train_help(config: type, name: str, only: str = "") -> str:
+    """An option's help from its config field, so the default lives in the config only."""
+    from .train import field_help
+
+    default = config.__dataclass_fields__[name].default
+    text = field_help(config, name)
+    if default is not None:
+        text += f" (default: {list(default) if isinstance(default, tuple) else default})"
+    return f"{only}{text}." if only else f"{text[0].upper()}{text[1:]}."
+
+
+_BASELINE_ONLY = "Baseline only: "
+_TRANSFORMER_ONLY = "Transformer only: "
+
+
 @app.command()
 @friendly
 def train(
     kind: Annotated[Kind, typer.Option(help="Model kind.")] = Kind.baseline,
     data: Annotated[
-        Path,
-        typer.Option(help="Annotated corpus: a .jsonl file or a directory of them, with splits."),
-    ] = Path("data/annotations"),
-    out: Annotated[Path, typer.Option(help="Output model directory.")] = Path(
-        "models/netral-baseline"
-    ),
-    name: Annotated[
-        str | None, typer.Option(help="Model name (default: the output directory's name).")
+        Path | None, typer.Option(help=_train_help(BaselineTrainConfig, "data"))
     ] = None,
-    version: Annotated[str, typer.Option(help="Model version.")] = "1.0.0",
-    seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 13,
-    base: Annotated[
-        str,
+    out: Annotated[
+        Path | None,
         typer.Option(
-            help="Transformer only: hub id or local directory of a BERT-family checkpoint."
+            help="Output model directory (default: models/netral-baseline or models/netral-indobert)."
         ),
-    ] = "indobenchmark/indobert-base-p1",
-    epochs: Annotated[float, typer.Option(help="Transformer only: training epochs.")] = 5.0,
+    ] = None,
+    name: Annotated[str | None, typer.Option(help=_train_help(BaselineTrainConfig, "name"))] = None,
+    version: Annotated[
+        str | None, typer.Option(help=_train_help(BaselineTrainConfig, "version"))
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_train_help(BaselineTrainConfig, "seed"))] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help=_train_help(BaselineTrainConfig, "force"))
+    ] = False,
+    c_grid: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--c", help=_train_help(BaselineTrainConfig, "c_grid", _BASELINE_ONLY) + " Repeat it."
+        ),
+    ] = None,
+    refit_on_dev: Annotated[
+        bool | None,
+        typer.Option(
+            "--refit-on-dev/--no-refit-on-dev",
+            help=_train_help(BaselineTrainConfig, "refit_on_dev", _BASELINE_ONLY),
+            show_default=False,
+        ),
+    ] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "base", _TRANSFORMER_ONLY)),
+    ] = None,
+    epochs: Annotated[
+        float | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "epochs", _TRANSFORMER_ONLY)),
+    ] = None,
     learning_rate: Annotated[
-        float, typer.Option(help="Transformer only: peak learning rate.")
-    ] = 3e-5,
-    batch_size: Annotated[int, typer.Option(help="Transformer only: per-device batch size.")] = 16,
-    max_length: Annotated[int, typer.Option(help="Transformer only: tokens per window.")] = 256,
+        float | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "learning_rate", _TRANSFORMER_ONLY)),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "batch_size", _TRANSFORMER_ONLY)),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "max_length", _TRANSFORMER_ONLY)),
+    ] = None,
 ) -> None:
-    """Train a model on the corpus, tune thresholds on dev, report test metrics, save it."""
-    from .train import TrainConfig, train_baseline
+    """Train a model on the corpus, tune thresholds on dev, report test metrics, save it.
 
-    config = TrainConfig(data=data, out=out, name=name or out.name, version=version, seed=seed)
+    Options left out take their defaults from the kind's config (netral_nlp.train.
+    BaselineTrainConfig, netral_nlp.transformer_train.TransformerTrainConfig).
+    """
+    from .manifest import check_model_destination
+
+    shared = {"data": data, "out": out, "name": name, "version": version, "seed": seed}
+    only = {
+        Kind.baseline: {"c_grid": c_grid, "refit_on_dev": refit_on_dev},
+        Kind.transformer: {
+            "base": base,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "max_length": max_length,
+        },
+    }
+    for other, options in only.items():
+        given = [k for k, v in options.items() if v is not None and v != []]
+        if other is not kind and given:
+            flag = "--c" if given[0] == "c_grid" else "--" + given[0].replace("_", "-")
+            _fail(f"{flag} applies to --kind {other.value} only")
+    config_class = BaselineTrainConfig if kind is Kind.baseline else TransformerTrainConfig
+    given = {k: v for k, v in {**shared, **only[kind]}.items() if v is not None and v != []}
+    config = config_class(**given, force=force)
+    if out is None:  # a default destination must never be the shipped model
+        check_model_destination(config.out, kind.value, force=force, explicit=False)
+    progress = lambda m: typer.echo(m, err=True)  # noqa: E731
     if kind is Kind.baseline:
-        _, metrics = train_baseline(config, progress=lambda m: typer.echo(m, err=True))
+        _, metrics = train_baseline(config, progress=progress)
     else:
-        from .transformer_train import TransformerTrainConfig, train_transformer
+        from .transformer_train import train_transformer
 
-        tconfig = TransformerTrainConfig(
-            **vars(config),
-            base=base,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_length=max_length,
-        )
-        _, metrics = train_transformer(tconfig, progress=lambda m: typer.echo(m, err=True))
+        _, metrics = train_transformer(config, progress=progress)
     if "test" in metrics:
         from .report import print_metrics
 
-        print_metrics(metrics["test"], title=f"test split: {out}")
+        print_metrics(metrics["test"], title=f"test split: {config.out}")
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import data as data_lib
+from . import splits as splits_lib
 
 DEFAULT_PATH = Path("data/annotations")
 DEFAULT_README = DEFAULT_PATH / "README.md"
@@ -46,10 +47,16 @@ def validate(
         float,
         typer.Option(help="Jaccard of 5-char shingles at which two texts are near-duplicates."),
     ] = 0.8,
+    require_rationales: Annotated[
+        bool,
+        typer.Option("--require-rationales", help="Every item must have rationales (corpus v2)."),
+    ] = False,
 ) -> None:
     """Check every item against the label scheme; exit 1 if any error."""
     try:
-        report = data_lib.validate(path, near_dup_threshold=near_dup_threshold)
+        report = data_lib.validate(
+            path, near_dup_threshold=near_dup_threshold, require_rationales=require_rationales
+        )
     except (data_lib.AnnotationError, OSError) as exc:
         _fail(str(exc))
     for problem in report.problems:
@@ -71,8 +78,8 @@ def split(
     items = _read_items(path)
     from . import datacard
 
-    mapping = data_lib.assign_splits(items, seed=seed, reassign=reassign)
-    changed = data_lib.write_splits(path, mapping)
+    mapping = splits_lib.assign_splits(items, seed=seed, reassign=reassign)
+    changed = splits_lib.write_splits(path, mapping)
     typer.echo(f"{changed} of {len(items)} items got a new split")
     typer.echo(datacard.split_flag_table(_read_items(path)))
 
@@ -165,7 +172,7 @@ def adjudicate(
 ) -> None:
     """Write the adjudicated (final) labels into the corpus files; safe to re-run."""
     try:
-        changed = data_lib.apply_adjudication(path, record)
+        changed = splits_lib.apply_adjudication(path, record)
     except (data_lib.AnnotationError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{changed} items relabelled from {record}")

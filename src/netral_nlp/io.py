@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .data import JSON_TYPE_NAMES
-from .labels import CATEGORY_NAMES
+from .labels import CATEGORY_NAMES, JSON_TYPE_NAMES
 from .limits import too_long
 
 STDIO = "-"

@@ -70,6 +70,22 @@ ANNOTATION_FIELDS: dict[str, tuple[type, ...]] = {
 }
 
 
+# Roles of a rationale span (LABELS.md): who acted, what they did, for whom, and for an
+# unflagged item what makes it not a violation.
+RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
+
+# JSON's names for Python types, for messages such as "expected string, got number".
+JSON_TYPE_NAMES: dict[type, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    list: "list",
+    dict: "object",
+    type(None): "null",
+}
+
+
 class SchemaMismatchError(ValueError):
     """A model or file was made for a different label schema."""
 

@@ -52,7 +52,6 @@ EMOJI_TOKENS: dict[str, str] = {
     "📢": "emo_pengumuman",
     "👉": "emo_tunjuk",
 }
-_NUMBER_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5"}
 
 _GESTURE_NUMBERS = {"1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima"}
 _GESTURE_NUMBERS |= {v: v for v in _GESTURE_NUMBERS.values()}
