@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from netral_nlp.labels import CATEGORY_NAMES
 from netral_nlp.manifest import Manifest
@@ -291,6 +292,12 @@ class HostileServer:
             target = "/article" if n == 0 else f"/chain/{n - 1}"
             redirect_to(target)(conn, path, headers)
 
+        def redirect_query(conn: socket.socket, path: str, headers: dict[str, str]) -> None:
+            """``/redirect?to=<percent-encoded Location>``: any Location, however broken."""
+            location = unquote(path.partition("?to=")[2])
+            head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n".encode()
+            conn.sendall(head + b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
         def garbage(conn: socket.socket, path: str, headers: dict[str, str]) -> None:
             conn.sendall(b"SPAM SPAM SPAM\r\n\r\n")
 
@@ -356,6 +363,7 @@ class HostileServer:
                 "/hang": hang,
                 "/drip": drip,
                 "/drip-headers": drip_headers,
+                "/redirect": redirect_query,
                 "/to-article": redirect_to("/article"),
                 "/to-loopback": redirect_to(f"http://127.0.0.2:{self.port}/article"),
                 "/to-localhost": redirect_to(f"http://localhost:{self.port}/article"),

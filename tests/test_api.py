@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from api_support import CLEAR_TEXT, FLAG_TEXT, FakeClassifier, HostileServer, StubResolver
@@ -124,6 +125,18 @@ def test_url_errors(
 ) -> None:
     r = client.post("/v1/score", json={"url": path.format(base=hostile_server.base)})
     _error(r, status, code)
+
+
+@pytest.mark.parametrize("location", ["http:foo", "http://xn--/", ":https:ffff"])
+def test_a_broken_redirect_is_not_a_500(
+    client: TestClient, hostile_server: HostileServer, location: str
+) -> None:
+    url = f"{hostile_server.base}/redirect?to={quote(location, safe='')}"
+    r = client.post("/v1/score", json={"url": url})
+    assert r.status_code in (422, 502), r.text
+    assert r.json()["error"]["code"] in ("url_invalid", "url_blocked", "url_http_status")
+    page = client.post("/", data={"csrf": _csrf(client), "url": url}, headers={"Origin": ORIGIN})
+    assert page.status_code == r.status_code
 
 
 def test_batch_keeps_order_and_ids(client: TestClient) -> None:

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from api_support import FLAG_TEXT, FakeClassifier, StubResolver, free_port, wait_for_port
 from fastapi.testclient import TestClient
@@ -238,7 +238,7 @@ def test_an_acknowledged_decision_survives_kill_9(tmp_path: Path, tiny_model_dir
     )
     try:
         wait_for_port(port, timeout=30)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
             for item_id in ids:
                 r = http.post(
                     f"/v1/queue/{item_id}/decision",
