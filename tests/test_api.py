@@ -214,6 +214,24 @@ def test_queue_routes(client: TestClient) -> None:
     _error(client.post("/v1/queue/nope/decision", json={"decision": "dismissed"}), 404, "not_found")
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "offset=9223372036854775808",
+        "offset=1000000001",
+        "offset=-1",
+        "limit=9223372036854775808",
+        "limit=501",
+        "limit=0",
+    ],
+)
+def test_queue_paging_is_bounded(client: TestClient, query: str) -> None:
+    # offset 2**63 overflowed SQLite's 64-bit OFFSET: a 500 on the API and the page.
+    _error(client.get(f"/v1/queue?{query}"), 422, "validation_error")
+    if query.startswith("offset"):
+        _error(client.get(f"/queue?{query}"), 422, "validation_error")
+
+
 def test_decision_validation(client: TestClient) -> None:
     item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
     url = f"/v1/queue/{item_id}/decision"

@@ -103,6 +103,13 @@ def test_add_list_decide(queue: ReviewQueue) -> None:
         queue.get("missing")
 
 
+@pytest.mark.parametrize(("limit", "offset"), [(50, 2**63), (2**63, 0), (0, 0), (50, -1)])
+def test_paging_out_of_bounds_is_a_queue_error(queue: ReviewQueue, limit: int, offset: int) -> None:
+    with pytest.raises(QueueError) as info:
+        queue.items("pending", limit, offset)
+    assert info.value.code == "validation_error"
+
+
 def _race(db: Path, item_id: str) -> list[str]:
     """Two reviewers, each with their own connection, decide ``item_id`` at once."""
     barrier = threading.Barrier(2)

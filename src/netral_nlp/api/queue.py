@@ -30,6 +30,10 @@ from ..labels import CATEGORY_NAMES
 
 STATUSES = ("pending", "confirmed", "dismissed")
 BUSY_TIMEOUT_MS = 5_000
+# Paging bounds: SQLite's LIMIT and OFFSET are 64-bit and overflow past 2**63 - 1; a
+# billion rows is far beyond any review queue.
+MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -254,6 +258,11 @@ class ReviewQueue:
         """Items of one status: pending oldest first (a work list), decided newest first."""
         if status not in STATUSES:
             raise QueueError("validation_error", f"status must be one of {', '.join(STATUSES)}")
+        if not (1 <= limit <= MAX_PAGE and 0 <= offset <= MAX_OFFSET):
+            raise QueueError(
+                "validation_error",
+                f"limit must be 1 to {MAX_PAGE} and offset 0 to {MAX_OFFSET:,}",
+            )
         order = "created_at ASC" if status == "pending" else "decided_at DESC"
         with self._connect() as con:
             rows = con.execute(

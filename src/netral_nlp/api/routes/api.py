@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from ...labels import CATEGORY_NAMES, display_name
 from ..errors import STATUS, ApiError
-from ..queue import Decision, QueueError
+from ..queue import MAX_OFFSET, MAX_PAGE, Decision, QueueError
 from ..schemas import (
     BatchRequest,
     BatchResponse,
@@ -153,8 +153,8 @@ async def model_info(scorer: ScorerDep) -> dict[str, Any]:
 async def queue_list(
     scorer: ScorerDep,
     status: Literal["pending", "confirmed", "dismissed"] = "pending",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Queued items of one status: pending oldest first, decided newest first."""
 

@@ -21,7 +21,7 @@ from ...prediction import SPAN_KINDS
 from ..errors import ApiError
 from ..highlight import segments
 from ..i18n import LANGS, error_text, strings
-from ..queue import STATUSES, Decision, QueueError
+from ..queue import MAX_OFFSET, STATUSES, Decision, QueueError
 from ..schemas import (
     MAX_AUTHOR_CHARS,
     MAX_NOTE_CHARS,
@@ -167,7 +167,7 @@ async def check(
 async def queue_view(
     request: Request,
     status: Annotated[str, Query()] = "pending",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     done: Annotated[str, Query()] = "",
 ) -> Response:
     """The review queue: one card per item, with decision forms while pending."""
