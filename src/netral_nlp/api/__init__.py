@@ -92,18 +92,21 @@ def create_app(
 def run(model: str | Path | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve with uvicorn in this process (one worker); ``model`` overrides NETRAL_MODEL.
 
-    The model is loaded before the server starts, so a missing or broken model is one
-    clear error (ModelLoadError) instead of a failed start-up inside uvicorn.
+    The model and the queue are opened before the server starts, so a missing or broken
+    model (ModelLoadError) or a NETRAL_DB that is not a queue (QueueDatabaseError) is one
+    clear error instead of a failed start-up inside uvicorn.
     """
     import uvicorn
 
     from ..model import load_model
+    from .queue import ReviewQueue
     from .settings import Settings
 
     settings = Settings()
     if model is not None:
         settings = settings.model_copy(update={"model": Path(model)})
     classifier = load_model(settings.model)
+    ReviewQueue(settings.db)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("netral_nlp.access", "netral_nlp.api"):

@@ -63,6 +63,16 @@ CREATE INDEX IF NOT EXISTS items_pending_hash ON items (content_hash) WHERE stat
 """
 
 
+def _columns(con: sqlite3.Connection) -> set[str]:
+    return {r[1] for r in con.execute("PRAGMA table_info(items)")}
+
+
+class QueueDatabaseError(ValueError):
+    """The file at NETRAL_DB cannot hold the queue (not SQLite, another schema, unreadable).
+
+    A ValueError, so the CLI reports it as one ``error:`` line."""
+
+
 class QueueError(Exception):
     """A queue operation that cannot be done; ``code`` is the API error code."""
 
@@ -185,9 +195,24 @@ class ReviewQueue:
         self._local = threading.local()
         if self.path.parent != Path():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
+        try:
+            with self._connect() as con:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(_SCHEMA)
+                found = _columns(con)
+        except sqlite3.Error as exc:
+            raise QueueDatabaseError(
+                f"{self.path}: cannot open the review queue ({exc}); point NETRAL_DB at a "
+                "queue database or at a new file"
+            ) from None
+        with contextlib.closing(sqlite3.connect(":memory:")) as fresh:
+            fresh.executescript(_SCHEMA)
+            missing = sorted(_columns(fresh) - found)
+        if missing:
+            raise QueueDatabaseError(
+                f"{self.path}: an SQLite file but not a review queue (table items lacks "
+                f"{', '.join(missing)}); point NETRAL_DB at a queue database or at a new file"
+            )
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
