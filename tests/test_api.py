@@ -20,7 +20,7 @@ from netral_nlp.api import create_app
 from netral_nlp.api.settings import Settings
 
 pytest_plugins = ["api_fixtures"]
-ORIGIN = "http://testserver"
+ORIGIN = "http://127.0.0.1"  # a loopback name: allowed by default (NETRAL_ALLOWED_HOSTS)
 MakeClient = Callable[..., TestClient]
 
 
@@ -41,7 +41,7 @@ def make_client(tmp_path: Path, hostile_server: HostileServer) -> Iterator[MakeC
                 classifier=classifier or FakeClassifier(),
                 resolver=StubResolver({"news.test": ["127.0.0.1"]}),
             )
-            return stack.enter_context(TestClient(app))
+            return stack.enter_context(TestClient(app, base_url=ORIGIN))
 
         yield make
 
@@ -357,6 +357,82 @@ def test_cross_origin_calls_and_cors(make_client: MakeClient) -> None:
         r.status_code == 200
         and r.headers["access-control-allow-origin"] == "https://monitor.example"
     )
+
+
+REBOUND = {"host": "evil.example", "origin": "http://evil.example"}
+
+
+def test_a_rebound_host_is_refused(client: TestClient) -> None:
+    # DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 sends
+    # Host and Origin naming evil.example; both used to pass, and the queue answered 200.
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    _error(client.get("/v1/queue", headers=REBOUND), 400, "host_not_allowed")
+    _error(client.get("/healthz", headers=REBOUND), 400, "host_not_allowed")
+    _error(client.get("/", headers=REBOUND), 400, "host_not_allowed")
+    decision = client.post(
+        f"/v1/queue/{item_id}/decision", json={"decision": "dismissed"}, headers=REBOUND
+    )
+    _error(decision, 400, "host_not_allowed")
+    assert client.get(f"/v1/queue/{item_id}").json()["status"] == "pending"
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1", "[::1]:8000", "LOCALHOST"])
+def test_loopback_hosts_are_allowed_by_default(client: TestClient, host: str) -> None:
+    assert client.get("/healthz", headers={"host": host}).status_code == 200
+
+
+def test_allowed_hosts_and_the_public_origin(make_client: MakeClient) -> None:
+    client = make_client(
+        allowed_hosts=["*.netral.example"], public_origin="https://review.example.org"
+    )
+    assert client.get("/healthz", headers={"host": "a.netral.example"}).status_code == 200
+    assert client.get("/healthz", headers={"host": "review.example.org"}).status_code == 200
+    _error(client.get("/healthz", headers={"host": "localhost"}), 400, "host_not_allowed")
+
+
+def _request(host: str, origin: str) -> Any:
+    from starlette.requests import Request
+
+    headers = [(b"host", host.encode()), (b"origin", origin.encode())]
+    return Request({"type": "http", "scheme": "http", "headers": headers, "path": "/"})
+
+
+def test_the_origin_check_compares_against_the_allowed_hosts() -> None:
+    from netral_nlp.api.security import same_site
+
+    settings = Settings()
+    assert same_site(
+        _request("127.0.0.1:8000", "http://127.0.0.1:8000"), "http://127.0.0.1:8000", settings
+    )
+    # Host and Origin agree, but neither is an allowed host: not this site.
+    rebound = _request("evil.example", "http://evil.example")
+    assert not same_site(rebound, "http://evil.example", settings)
+    assert same_site(rebound, "http://evil.example", Settings(allowed_hosts=["evil.example"]))
+
+
+def test_serve_allows_the_address_it_binds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    import netral_nlp.model
+    from netral_nlp.api import run
+
+    apps: list[Any] = []
+    monkeypatch.setattr(netral_nlp.model, "load_model", lambda _: FakeClassifier())
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: apps.append(app))
+    monkeypatch.setenv("NETRAL_DB", ":memory:")
+    for name in ("netral_nlp.access", "netral_nlp.api"):  # run() sets up their handlers
+        logger = logging.getLogger(name)
+        for attr in ("handlers", "propagate", "level"):
+            monkeypatch.setattr(logger, attr, getattr(logger, attr))
+    run(host="192.168.1.20")
+    run(host="0.0.0.0")
+    assert apps[0].state.settings.allowed_hosts == [
+        "localhost",
+        "127.0.0.1",
+        "[::1]",
+        "192.168.1.20",
+    ]
+    assert apps[1].state.settings.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"]
 
 
 def test_overload_answers_503_quickly_and_healthz_stays_fast(make_client: MakeClient) -> None:

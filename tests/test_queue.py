@@ -148,7 +148,8 @@ def test_two_concurrent_decisions_one_wins(tmp_path: Path) -> None:
 def test_two_concurrent_http_decisions_one_200_one_409(tmp_path: Path) -> None:
     settings = Settings(db=tmp_path / "http.db")
     with TestClient(
-        create_app(settings, classifier=FakeClassifier(), resolver=StubResolver({}))
+        create_app(settings, classifier=FakeClassifier(), resolver=StubResolver({})),
+        base_url="http://localhost",
     ) as client:
         item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
         barrier = threading.Barrier(2)

@@ -38,7 +38,7 @@ def create_app(
     from ..model import load_model
     from . import errors
     from .addresses import system_resolver
-    from .middleware import AccessLog, BodyLimit
+    from .middleware import AccessLog, BodyLimit, HostCheck
     from .queue import ReviewQueue
     from .routes import api, page
     from .scoring import Scorer
@@ -85,6 +85,7 @@ def create_app(
             allow_headers=["Content-Type", "Authorization", "X-API-Key"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(AccessLog)
     return app
 
@@ -100,11 +101,20 @@ def run(model: str | Path | None = None, host: str = "127.0.0.1", port: int = 80
 
     from ..model import load_model
     from .queue import ReviewQueue
+    from .security import host_allowed
     from .settings import Settings
 
     settings = Settings()
     if model is not None:
         settings = settings.model_copy(update={"model": Path(model)})
+    if host not in ("0.0.0.0", "::", ""):
+        # Clients reach a named address by that name: it is not a name another site can
+        # rebind, so it joins the allowed hosts (the loopback names by default).
+        bound = (f"[{host}]" if ":" in host else host).lower()
+        if not host_allowed(bound, settings.allowed_hosts):
+            settings = settings.model_copy(
+                update={"allowed_hosts": [*settings.allowed_hosts, bound]}
+            )
     classifier = load_model(settings.model)
     ReviewQueue(settings.db)
     handler = logging.StreamHandler()

@@ -2,6 +2,7 @@
 
 | code                    | status | when                                                  |
 | ----------------------- | ------ | ----------------------------------------------------- |
+| host_not_allowed        | 400    | the Host header is not in NETRAL_ALLOWED_HOSTS        |
 | validation_error        | 422    | a body or parameter is malformed or over a limit      |
 | need_category           | 422    | a page confirmation with no category ticked           |
 | url_invalid             | 422    | not an http(s) URL, or one with credentials           |
@@ -38,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("netral_nlp.api")
 
 STATUS: dict[str, int] = {
+    "host_not_allowed": 400,
     "validation_error": 422,
     "need_category": 422,
     "url_invalid": 422,

@@ -8,13 +8,63 @@ import time
 import uuid
 from typing import Any
 
+from collections.abc import Sequence
+
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body
+from .errors import STATUS, error_body
 
 access_log = logging.getLogger("netral_nlp.access")
 
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+_HOST_PASSED = "netral.host_passed"
+
+
+class HostCheck:
+    """Starlette's TrustedHostMiddleware (which Host names are served, port ignored), with
+    its plain-text refusal replaced by the one error shape: 400 ``host_not_allowed``."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self._check = TrustedHostMiddleware(self._passed, list(allowed_hosts), www_redirect=False)
+
+    async def _passed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[_HOST_PASSED] = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def refuse_in_our_shape(message: Message) -> None:
+            if scope.get(_HOST_PASSED):
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _send_json(
+                    send,
+                    "host_not_allowed",
+                    "the Host header names a host this service does not answer for"
+                    " (NETRAL_ALLOWED_HOSTS)",
+                )
+
+        await self._check(scope, receive, refuse_in_our_shape)
+
+
+async def _send_json(send: Send, code: str, message: str, close: bool = False) -> None:
+    """A whole error response in the one shape, sent from middleware."""
+    payload = json.dumps(error_body(code, message)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": STATUS[code], "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 class BodyLimit:
@@ -61,21 +111,8 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        payload = json.dumps(
-            error_body("body_too_large", f"the request body is over {self.max_bytes} bytes")
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        message = f"the request body is over {self.max_bytes} bytes"
+        await _send_json(send, "body_too_large", message, close=True)
 
 
 class AccessLog:

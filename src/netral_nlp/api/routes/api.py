@@ -60,7 +60,7 @@ async def caller(request: Request) -> str | None:
 
 
 async def json_post(request: Request, s: Annotated[Settings, Depends(settings)]) -> None:
-    check_api_origin(request, s.public_origin, s.cors_origins)
+    check_api_origin(request, s)
     check_json(request)
 
 

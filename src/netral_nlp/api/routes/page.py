@@ -142,7 +142,7 @@ async def check(
     scorer = _scorer(request)
     t = strings(_lang(request))
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         text = text if text.strip() else ""
         url, author = url.strip(), author_context.strip() or None
         if bool(text) == bool(url):
@@ -214,7 +214,7 @@ async def decide(
     who = _who(request)
     reviewer = reviewer.strip()[:MAX_REVIEWER_CHARS]
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         if decision == "confirmed" and not categories:
             raise ApiError("need_category", "tick at least one category to confirm")
         result = Decision(
@@ -251,7 +251,7 @@ async def login(
     key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         if request.app.state.api_keys.match(key) is None:
             raise ApiError("unauthorized", "wrong API key")
     except ApiError as exc:
