@@ -6,9 +6,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any
-
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
