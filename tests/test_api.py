@@ -3,6 +3,7 @@ service and fetcher lists, and the page's forms. A fake classifier keeps it fast
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from netral_nlp.api import create_app
 from netral_nlp.api.settings import Settings
+from netral_nlp.limits import MAX_TEXT_CHARS
 
 pytest_plugins = ["api_fixtures"]
 ORIGIN = "http://127.0.0.1"  # a loopback name: allowed by default (NETRAL_ALLOWED_HOSTS)
@@ -257,24 +259,95 @@ def test_decision_validation(client: TestClient) -> None:
 def test_validation_errors_do_not_echo_the_text(client: TestClient) -> None:
     secret = "RAHASIA budi@example.com 081234567890"
     bodies = [
-        {"text": secret, "url": "http://example.com/"},
-        {"text": secret, "unknown": secret},
-        {"text": secret * 3000},
-        {"text": secret, "author_context": secret * 200},
-        {"text": 5},
+        ({"text": secret, "url": "http://example.com/"}, 422, "validation_error"),
+        ({"text": secret, "unknown": secret}, 422, "validation_error"),
+        ({"text": secret * 3000}, 413, "text_too_long"),
+        ({"text": secret, "author_context": secret * 3000}, 413, "text_too_long"),
+        ({"text": 5}, 422, "validation_error"),
     ]
-    for body in bodies:
+    for body, status, code in bodies:
         r = client.post("/v1/score", json=body)
-        _error(r, 422, "validation_error")
+        _error(r, status, code)
         assert "RAHASIA" not in r.text and "budi@" not in r.text
 
 
-def test_over_long_text_names_the_limit(client: TestClient) -> None:
-    from netral_nlp.limits import MAX_TEXT_CHARS
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [
+        ("/v1/score", {"text": "a" * (MAX_TEXT_CHARS + 1)}),
+        ("/v1/score", {"text": "a", "author_context": "a" * (MAX_TEXT_CHARS + 1)}),
+        ("/v1/score/batch", {"items": [{"text": "a"}, {"text": "a" * (MAX_TEXT_CHARS + 1)}]}),
+    ],
+)
+def test_over_long_text_names_the_limit(client: TestClient, route: str, body: Any) -> None:
+    # One limit, limits.MAX_TEXT_CHARS (it was 50,000 here and 100,000 in the readers).
+    err = _error(client.post(route, json=body), 413, "text_too_long")
+    assert "text limit of 100,000" in err["message"] and "MAX_TEXT_CHARS" in err["message"]
+    ok = {"text": "a" * MAX_TEXT_CHARS, "queue": False}
+    assert client.post("/v1/score", json=ok).status_code == 200
 
-    body = {"text": "a" * (MAX_TEXT_CHARS + 1)}
-    err = _error(client.post("/v1/score", json=body), 422, "validation_error")
-    assert str(MAX_TEXT_CHARS) in err["message"]
+
+def test_page_names_the_text_limit(client: TestClient) -> None:
+    data = {"csrf": _csrf(client), "text": "a" * (MAX_TEXT_CHARS + 1)}
+    r = client.post("/", data=data, headers={"origin": ORIGIN})
+    assert r.status_code == 413 and "batas teks 100.000 karakter" in r.text
+    assert f'maxlength="{MAX_TEXT_CHARS}"' in client.get("/").text
+
+
+# Bodies the errors table calls validation_error (422): FastAPI answered 400 to those
+# json.loads refuses with something other than a syntax error.
+UNPARSABLE = {
+    "invalid UTF-8": b'{"text": "\xff\xfe kampanye"}',
+    "an integer of 5000 digits": b'{"text": "a", "id": ' + b"9" * 5000 + b"}",
+    "nesting 100,000 deep": b'{"text": "a", "id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+}
+
+
+@pytest.mark.parametrize("name", UNPARSABLE)
+def test_unparsable_bodies_are_422(client: TestClient, name: str) -> None:
+    headers = {"content-type": "application/json"}
+    for route in ("/v1/score", "/v1/score/batch"):
+        err = _error(
+            client.post(route, content=UNPARSABLE[name], headers=headers), 422, "validation_error"
+        )
+        assert err["message"].startswith("body: not valid JSON")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"text": "a", "queue": 0},
+        {"text": "a", "queue": "yes"},
+        {"text": "a", "queue": "true"},
+        {"text": "a", "id": True},
+        {"text": "a", "id": 1.0},
+        {"text": "a", "id": 2**63},
+        {"text": "a \ud800"},
+    ],
+)
+def test_types_are_strict(client: TestClient, body: dict[str, Any]) -> None:
+    content = json.dumps(body).encode()  # ensure_ascii spells the lone surrogate \\ud800
+    r = client.post("/v1/score", content=content, headers={"content-type": "application/json"})
+    _error(r, 422, "validation_error")
+
+
+def test_strict_booleans_in_batches_and_decisions(client: TestClient) -> None:
+    _error(
+        client.post("/v1/score/batch", json={"items": [{"text": "a"}], "queue": 1}),
+        422,
+        "validation_error",
+    )
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    r = client.post(f"/v1/queue/{item_id}/decision", json={"decision": "dismissed", "asn": "no"})
+    _error(r, 422, "validation_error")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+def test_batch_refuses_blank_text_as_score_does(client: TestClient, text: str) -> None:
+    _error(client.post("/v1/score", json={"text": text}), 422, "validation_error")
+    body = {"items": [{"text": "ok"}, {"text": text}]}
+    err = _error(client.post("/v1/score/batch", json=body), 422, "validation_error")
+    assert err["message"].startswith("items.1.text")
 
 
 def test_broken_and_empty_bodies(client: TestClient) -> None:

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from ...labels import CATEGORY_NAMES, display_name
 from ..errors import STATUS, ApiError
@@ -21,6 +22,7 @@ from ..schemas import (
     QueueItemOut,
     QueueList,
     ScoreRequest,
+    ScoreRow,
     UrlScoreRow,
 )
 from ..scoring import Scorer, TextItem
@@ -102,15 +104,16 @@ async def healthz(request: Request) -> dict[str, str]:
         ),
     },
 )
-async def score(body: ScoreRequest, scorer: ScorerDep) -> JSONResponse:
+async def score(body: ScoreRequest, scorer: ScorerDep) -> Response:
     """Score one text, or fetch a page and score its main text."""
+    row: ScoreRow
     if body.url is not None:
         row = await scorer.score_url(body.url, body.author_context, body.id, body.queue)
     else:
         row = await scorer.score_one(
             TextItem(body.id, body.text or "", body.author_context, body.queue)
         )
-    return JSONResponse(row)
+    return _json(row)
 
 
 @router.post(
@@ -124,10 +127,15 @@ async def score(body: ScoreRequest, scorer: ScorerDep) -> JSONResponse:
         ),
     },
 )
-async def score_batch(body: BatchRequest, scorer: ScorerDep) -> JSONResponse:
+async def score_batch(body: BatchRequest, scorer: ScorerDep) -> Response:
     """Score up to 256 texts; rows come back in request order."""
     items = [TextItem(i.id, i.text, i.author_context, body.queue) for i in body.items]
-    return JSONResponse({"rows": await scorer.score_texts(items)})
+    return _json(BatchResponse(rows=await scorer.score_texts(items)))
+
+
+def _json(body: BaseModel) -> Response:
+    """A schema instance as JSON (pydantic's serializer: no second validation)."""
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/model", response_model=ModelInfo, tags=["service"], responses=_errors("unauthorized"))
