@@ -28,7 +28,6 @@ from ..schemas import (
     MAX_TEXT_CHARS,
     MAX_URL_CHARS,
     ScoreRow,
-    UrlScoreRow,
 )
 from ..scoring import Scorer, TextItem
 from ..security import CSRF_COOKIE, KEY_COOKIE, check_form, new_csrf_token
