@@ -3,8 +3,10 @@ service and fetcher lists, and the page's forms. A fake classifier keeps it fast
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,7 +16,14 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from api_support import CLEAR_TEXT, FLAG_TEXT, FakeClassifier, HostileServer, StubResolver
+from api_support import (
+    CLEAR_TEXT,
+    FLAG_TEXT,
+    FakeClassifier,
+    HostileServer,
+    StubResolver,
+    live_server,
+)
 from fastapi.testclient import TestClient
 
 from netral_nlp.api import create_app
@@ -24,6 +33,7 @@ from netral_nlp.limits import MAX_TEXT_CHARS
 pytest_plugins = ["api_fixtures"]
 ORIGIN = "http://127.0.0.1"  # a loopback name: allowed by default (NETRAL_ALLOWED_HOSTS)
 MakeClient = Callable[..., TestClient]
+JSON = {"content-type": "application/json"}
 
 
 @pytest.fixture
@@ -506,6 +516,52 @@ def test_serve_allows_the_address_it_binds(monkeypatch: pytest.MonkeyPatch) -> N
         "192.168.1.20",
     ]
     assert apps[1].state.settings.allowed_hosts == ["localhost", "127.0.0.1", "[::1]"]
+
+
+def test_a_500_is_logged_once_and_keeps_the_connection(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    classifier = FakeClassifier()
+    classifier.fail_on = "BOOM"
+    app = create_app(Settings(db=tmp_path / "q.db"), classifier=classifier)
+    with live_server(app) as port, caplog.at_level(logging.INFO):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("POST", "/v1/score", body=b'{"text": "BOOM"}', headers=JSON)
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 500 and body["error"]["code"] == "internal_error"
+        assert r.getheader("connection") != "close"
+        sock = conn.sock
+        conn.request("GET", "/healthz")
+        assert conn.getresponse().status == 200 and conn.sock is sock  # the same connection
+        conn.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].name == "netral_nlp.api", errors
+    assert errors[0].exc_info and "BOOM" not in errors[0].getMessage()
+
+
+@pytest.mark.parametrize("drip", [False, True])
+def test_a_stalled_upload_is_cut_off(tmp_path: Path, drip: bool) -> None:
+    app = create_app(
+        Settings(db=tmp_path / "q.db", body_timeout_s=0.5), classifier=FakeClassifier()
+    )
+    with live_server(app) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(
+            b"POST /v1/score HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        start = time.monotonic()
+        sock.settimeout(0.1)
+        answer = b""
+        while b"\r\n\r\n" not in answer and time.monotonic() - start < 5:
+            if drip:
+                sock.sendall(b" ")  # a byte every 0.1 s: never finished, never quiet
+            try:
+                answer += sock.recv(4096)
+            except TimeoutError:
+                continue
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - start < 2
 
 
 def test_overload_answers_503_quickly_and_healthz_stays_fast(make_client: MakeClient) -> None:

@@ -38,7 +38,7 @@ def create_app(
     from ..model import load_model
     from . import errors
     from .addresses import system_resolver
-    from .middleware import AccessLog, BodyLimit, HostCheck
+    from .middleware import AccessLog, BodyLimit, HostCheck, ServerErrors
     from .queue import ReviewQueue
     from .routes import api, page
     from .scoring import Scorer
@@ -84,7 +84,11 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key"],
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added innermost first: ServerErrors wraps the routes, AccessLog sees every answer.
+    app.add_middleware(ServerErrors)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
     app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(AccessLog)
     return app

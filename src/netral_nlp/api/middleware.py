@@ -9,12 +9,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
+
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import STATUS, error_body
 
 access_log = logging.getLogger("netral_nlp.access")
+log = logging.getLogger("netral_nlp.api")
 
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
@@ -66,14 +69,47 @@ async def _send_json(send: Send, code: str, message: str, close: bool = False) -
     await send({"type": "http.response.body", "body": payload})
 
 
+class ServerErrors:
+    """An unexpected exception becomes one logged traceback and a 500 in the one shape,
+    answered here, inside the app. Starlette's handler for ``Exception`` re-raises after
+    answering, so uvicorn logged every 500 a second time and dropped the keep-alive
+    connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            route = getattr(scope.get("route"), "path", None) or "(no route)"
+            log.exception("unhandled error on %s %s", scope["method"], route)
+            if not started:  # else the answer is half sent: the server closes the connection
+                message = "an unexpected error occurred; it was logged"
+                await _send_json(send, "internal_error", message)
+
+
 class BodyLimit:
     """Refuse request bodies over ``max_bytes`` with 413, counting the bytes that arrive
-    (a missing or lying Content-Length changes nothing). The body is read up front and
-    replayed to the app, so no handler ever sees more than the cap."""
+    (a missing or lying Content-Length changes nothing), and bodies that take longer than
+    ``timeout_s`` to arrive with 408 (a client dripping bytes or gone quiet would hold a
+    connection and a body buffer for ever). The body is read up front and replayed to the
+    app, so no handler ever sees more than the cap."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _BODYLESS:
@@ -85,18 +121,23 @@ class BodyLimit:
             return
         chunks: list[bytes] = []
         total = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            total += len(chunk)
-            if total > self.max_bytes:
-                await self._refuse(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        with anyio.move_on_after(self.timeout_s) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                total += len(chunk)
+                if total > self.max_bytes:
+                    await self._refuse(send)
+                    return
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            message = f"the request body did not arrive within {self.timeout_s:g} s"
+            await _send_json(send, "body_timeout", message, close=True)
+            return
         body = b"".join(chunks)
         replayed = False
 

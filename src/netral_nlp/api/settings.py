@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         None, description="Origin the page is served under (behind a proxy), for CSRF checks."
     )
     max_body_bytes: int = Field(4 << 20, ge=1024, description="Request body cap (413 beyond).")
+    body_timeout_s: float = Field(
+        10.0, gt=0, description="Time a request body may take to arrive (408 beyond)."
+    )
     max_inflight: int = Field(
         32, ge=1, description="Scoring requests admitted at once; more get 503 + Retry-After."
     )
