@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import anyio
-
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
