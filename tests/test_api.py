@@ -3,10 +3,12 @@ service and fetcher lists, and the page's forms. A fake classifier keeps it fast
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import logging
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +28,11 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
+import netral_nlp.api
 from netral_nlp.api import create_app
 from netral_nlp.api.settings import Settings
 from netral_nlp.limits import MAX_TEXT_CHARS
+from netral_nlp.prediction import Prediction, Span
 
 pytest_plugins = ["api_fixtures"]
 ORIGIN = "http://127.0.0.1"  # a loopback name: allowed by default (NETRAL_ALLOWED_HOSTS)
@@ -640,6 +644,50 @@ def test_page_scores_and_highlights_escaped_text(client: TestClient) -> None:
     assert '<mark class="k-actor_act k-partisan_act' in r.text
     assert "Ikut kegiatan kampanye" in r.text and "DITANDAI" in r.text
     assert client.get("/v1/queue").json()["counts"]["pending"] == 1
+
+
+def test_every_span_kind_has_a_label_and_a_colour() -> None:
+    from netral_nlp.api.i18n import STRINGS
+    from netral_nlp.prediction import SPAN_KINDS
+
+    css = (Path(netral_nlp.api.__file__).parent / "static" / "app.css").read_text()
+    for kind in SPAN_KINDS:
+        assert f"mark.k-{kind} " in css, kind
+        for lang, strings in STRINGS.items():
+            assert strings.get(f"k_{kind}"), (lang, kind)
+
+
+class SentenceClassifier(FakeClassifier):
+    """Emits the transformer's kind of span: the sentence of the window that fired."""
+
+    def _one(self, text: str) -> Prediction:
+        pred = super()._one(text)
+        pred.spans = [Span(0, len(text), "sentence", text)]
+        return pred
+
+
+def test_sentence_spans_are_highlighted_and_labelled(make_client: MakeClient) -> None:
+    client = make_client(SentenceClassifier())
+    r = client.post(
+        "/", data={"csrf": _csrf(client), "text": FLAG_TEXT}, headers={"origin": ORIGIN}
+    )
+    assert '<mark class="k-sentence " title="kalimat yang memicu model">' in r.text
+    assert (
+        client.post("/v1/score", json={"text": FLAG_TEXT}).json()["evidence_spans"][0]["kind"]
+        == "sentence"
+    )
+
+
+def test_queue_returns_only_known_span_kinds(client: TestClient, tmp_path: Path) -> None:
+    item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
+    with contextlib.closing(sqlite3.connect(tmp_path / "queue.db")) as con, con:
+        spans = [{"start": 0, "end": 5, "kind": "legacy_kind", "text": FLAG_TEXT[:5]}]
+        con.execute(
+            "UPDATE items SET evidence_spans = ? WHERE id = ?", (json.dumps(spans), item_id)
+        )
+    assert client.get(f"/v1/queue/{item_id}").json()["evidence_spans"] == []
+    assert client.get("/v1/queue").status_code == 200
+    assert client.get("/queue").status_code == 200
 
 
 def test_page_forms_need_csrf_and_same_origin(client: TestClient) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..labels import CATEGORY_NAMES
+from ..prediction import SPAN_KINDS
 
 STATUSES = ("pending", "confirmed", "dismissed")
 BUSY_TIMEOUT_MS = 5_000
@@ -175,7 +176,11 @@ def _row_to_item(row: sqlite3.Row) -> QueueItem:
         score=row["score"],
         categories=json.loads(row["categories"]),
         category_scores=json.loads(row["category_scores"]),
-        evidence_spans=json.loads(row["evidence_spans"]),
+        # Spans of a kind SpanKind no longer names (an older model) are dropped, not shown
+        # as something else: the API's schema and the page know only SpanKind.
+        evidence_spans=[
+            s for s in json.loads(row["evidence_spans"]) if s.get("kind") in SPAN_KINDS
+        ],
         model=row["model"],
         decided_at=row["decided_at"],
         reviewer=row["reviewer"],
