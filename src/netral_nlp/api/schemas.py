@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ..labels import CATEGORY_NAMES
@@ -17,14 +25,15 @@ MAX_ID_CHARS = 200
 MAX_BATCH = 256
 MAX_NOTE_CHARS = 2_000
 MAX_REVIEWER_CHARS = 100
-# Integer ids fit in 64 bits: larger ones do not survive most stores and readers.
-MAX_ID_INT = 2**63 - 1
+# Integer ids are exact in every JSON reader (JavaScript's Number.MAX_SAFE_INTEGER);
+# past 2**53 they round silently, and past 2**63 most stores refuse them.
+MAX_ID_INT = 2**53 - 1
 
 CategoryName = Literal[CATEGORY_NAMES]  # type: ignore[valid-type]
 SpanKindName = Literal[SPAN_KINDS]  # type: ignore[valid-type]
 ItemId = (
     Annotated[str, Field(max_length=MAX_ID_CHARS)]
-    | Annotated[int, Field(strict=True, ge=-MAX_ID_INT - 1, le=MAX_ID_INT)]
+    | Annotated[int, Field(strict=True, ge=-MAX_ID_INT, le=MAX_ID_INT)]
 )
 
 
@@ -50,7 +59,13 @@ def _not_blank(value: str) -> str:
 
 
 LimitedText = Annotated[str, AfterValidator(_within_text_limit)]
-Text = Annotated[str, AfterValidator(_within_text_limit), AfterValidator(_not_blank)]
+# In the schema too: at least one character that is not whitespace.
+Text = Annotated[
+    str,
+    AfterValidator(_within_text_limit),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": r"\S"}),
+]
 
 
 class _Request(BaseModel):
@@ -64,7 +79,10 @@ class ScoreRequest(_Request):
         None, description=f"The post or article; at most {MAX_TEXT_CHARS:,} characters."
     )
     url: str | None = Field(
-        None, max_length=MAX_URL_CHARS, description="An http(s) page to fetch, extract and score."
+        None,
+        max_length=MAX_URL_CHARS,
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        description="An http(s) page to fetch, extract and score.",
     )
     author_context: LimitedText | None = Field(
         None, description="What is known of the author: bio, byline."
@@ -169,19 +187,69 @@ class QueueList(BaseModel):
     items: list[QueueItemOut]
 
 
-class DecisionRequest(_Request):
-    decision: Literal["confirmed", "dismissed"]
-    categories: list[CategoryName] = Field(
-        default_factory=list,
-        max_length=len(CATEGORY_NAMES),
-        description="Corrected categories of a confirmation; empty keeps the model's.",
-    )
+def _true(value: bool | None) -> bool | None:
+    if value is False:
+        raise ValueError("a confirmed item is partisan and asn: dismiss instead")
+    return value
+
+
+# Literal[True] would take 1 for true; this is a strict bool that must not be false.
+TrueOrNone = Annotated[
+    StrictBool | None,
+    AfterValidator(_true),
+    WithJsonSchema({"anyOf": [{"const": True}, {"type": "null"}]}),
+]
+
+
+class _Decision(_Request):
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
     reviewer: str | None = Field(
         None, max_length=MAX_REVIEWER_CHARS, description="Used when no API key names the reviewer."
     )
-    partisan: StrictBool | None = Field(None, description="Dismissals: was the act partisan?")
-    asn: StrictBool | None = Field(None, description="Dismissals: was the actor an ASN?")
+
+
+class Confirmation(_Decision):
+    """The item shows a partisan act by an ASN: it becomes a flagged training row."""
+
+    decision: Literal["confirmed"]
+    categories: list[CategoryName] = Field(
+        default_factory=list,
+        max_length=len(CATEGORY_NAMES),
+        description="Corrected categories; empty keeps the model's.",
+    )
+    partisan: TrueOrNone = Field(None, description="A confirmed item is partisan.")
+    asn: TrueOrNone = Field(None, description="A confirmed item's actor is an ASN.")
+
+
+class Dismissal(_Decision):
+    """The item is not a flag; the reviewer may say which half held (not both)."""
+
+    model_config = ConfigDict(
+        # partisan and asn both true would be a flag: stated in the schema too.
+        json_schema_extra={
+            "not": {
+                "required": ["partisan", "asn"],
+                "properties": {"partisan": {"const": True}, "asn": {"const": True}},
+            }
+        }
+    )
+
+    decision: Literal["dismissed"]
+    categories: list[CategoryName] = Field(
+        default_factory=list, max_length=0, description="Always empty: no categories."
+    )
+    partisan: StrictBool | None = Field(None, description="Was the act partisan?")
+    asn: StrictBool | None = Field(None, description="Was the actor an ASN?")
+
+    @model_validator(mode="after")
+    def _not_a_flag(self) -> Dismissal:
+        if self.partisan and self.asn:
+            raise ValueError("partisan and asn both true is a flag: confirm instead")
+        return self
+
+
+# The decision names the shape, so the schema states each rule a decision must keep.
+DecisionRequest = Annotated[Confirmation | Dismissal, Field(discriminator="decision")]
 
 
 class ErrorDetail(BaseModel):
