@@ -828,6 +828,18 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETRAL_FETCH_ALLOW", "10.0.0.0/33")
     with pytest.raises(ValueError):
         Settings()
+    monkeypatch.delenv("NETRAL_FETCH_ALLOW")
+    monkeypatch.setenv("NETRAL_ALLOWED_HOSTS", "Netral.LAN, *.example.org,[::1]")
+    assert Settings().allowed_hosts == ["netral.lan", "*.example.org", "[::1]"]
+    monkeypatch.setenv("NETRAL_ALLOWED_HOSTS", "netral.*")
+    with pytest.raises(ValueError, match="netral"):
+        Settings()
+
+
+def test_the_env_example_names_every_setting() -> None:
+    example = (Path(__file__).parents[1] / "serve" / "netral.env.example").read_text()
+    for name in Settings.model_fields:
+        assert f"NETRAL_{name.upper()}=" in example, name
 
 
 # ------------------------------------------------------------------ fuzzing

@@ -128,6 +128,12 @@ def run(model: str | Path | None = None, host: str = "127.0.0.1", port: int = 80
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)
         logger.propagate = False
+    if host in ("0.0.0.0", "::"):
+        logging.getLogger("netral_nlp.api").warning(
+            "listening on every interface; requests are answered only for the hosts %s "
+            "(NETRAL_ALLOWED_HOSTS)",
+            ", ".join(settings.trusted_hosts),
+        )
     # uvicorn's own access log is off: it would log client addresses and query strings.
     app = create_app(settings, classifier=classifier)
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=True)
