@@ -122,8 +122,11 @@ def test_a_hard_negative_needs_its_frame(write_jsonl) -> None:
     text = "Kepala desa ikut kampanye paslon 02."
     row = _unflagged(rationales=[_span("act", "ikut kampanye", text)])
     assert _errors(write_jsonl, row) == [
-        "rationales: an item tagged hard_negative needs at least one frame span"
+        "rationales: an item tagged hard_negative needs at least one frame span "
+        "(or the tag non_asn_in_author_context)"
     ]
+    bio_only = row | {"tags": [*row.get("tags", []), "non_asn_in_author_context"]}
+    assert _errors(write_jsonl, bio_only) == []
 
 
 def test_require_rationales_through_the_cli(write_jsonl) -> None:

@@ -44,6 +44,8 @@ OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {
 # Tags the rationale rules read (GUIDELINES.md).
 ASN_IN_AUTHOR_CONTEXT = "asn_in_author_context"  # the ASN actor is the author, named in the bio
 HARD_NEGATIVE = "hard_negative"
+# A hard negative whose deciding non-ASN status shows only in the bio: no frame span exists.
+NON_ASN_IN_AUTHOR_CONTEXT = "non_asn_in_author_context"
 
 SHINGLE_SIZE = 5
 _NUM_PERM = 128
@@ -445,8 +447,11 @@ def _rationale_problems(rec: _Record, flag: bool | None) -> list[Problem]:
     if flag and "actor" not in roles and ASN_IN_AUTHOR_CONTEXT not in tags:
         msg = f"a flagged item needs at least one actor span (or the tag {ASN_IN_AUTHOR_CONTEXT})"
         out.append(_problem(file, line, "rationales", msg, "rationale_missing"))
-    if HARD_NEGATIVE in tags and "frame" not in roles:
-        msg = f"an item tagged {HARD_NEGATIVE} needs at least one frame span"
+    if HARD_NEGATIVE in tags and "frame" not in roles and NON_ASN_IN_AUTHOR_CONTEXT not in tags:
+        msg = (
+            f"an item tagged {HARD_NEGATIVE} needs at least one frame span "
+            f"(or the tag {NON_ASN_IN_AUTHOR_CONTEXT})"
+        )
         out.append(_problem(file, line, "rationales", msg, "rationale_missing"))
     return out
 
