@@ -36,7 +36,7 @@ def _read(
 ) -> Iterator[FeedRecord | Rejection]:
     with open_source(source) as fh:
         for line, value in json_values(fh):
-            yield convert(line, value, build, id_key)
+            yield convert(line, value, build, (id_key,))
 
 
 def _required_id(obj: dict[str, Any], *paths: str) -> str:

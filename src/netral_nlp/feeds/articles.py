@@ -53,7 +53,7 @@ def read(source: Source) -> Iterator[FeedRecord | Rejection]:
     """Articles in file order."""
     with open_source(source) as fh:
         for line, value in json_values(fh):
-            yield convert(line, value, _article, id_key="url")
+            yield convert(line, value, _article, ("id", "fingerprint", "url", "source"))
 
 
 def _article(line: int, item: dict[str, Any]) -> FeedRecord:

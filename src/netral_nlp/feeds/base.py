@@ -22,6 +22,7 @@ import csv
 import email.utils
 import gzip
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -40,6 +41,7 @@ HEAD_BYTES = 256 << 10  # what detection reads: enough for a few records of any 
 _READ_BYTES = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = "\ufeff"
+_SPACE_BYTES = b" \t\r\n"
 
 
 @dataclass
@@ -178,10 +180,11 @@ def read_head(source: Source) -> bytes:
     return head
 
 
-def text_lines(fh: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+def text_lines(fh: IO[bytes], start: int = 0) -> Iterator[tuple[int, str | None]]:
     """(1-based line number, line without its end) of ``fh`` as UTF-8 (bad bytes kept as
-    lone surrogates); None for a line over MAX_LINE_BYTES, which is skipped unread."""
-    lineno = 0
+    lone surrogates); None for a line over MAX_LINE_BYTES, which is skipped unread.
+    ``start`` is the number of lines already read from ``fh``."""
+    lineno = start
     while raw := fh.readline(MAX_LINE_BYTES + 1):
         lineno += 1
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
@@ -199,24 +202,29 @@ def text_lines(fh: IO[bytes]) -> Iterator[tuple[int, str | None]]:
 
 
 def json_values(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """(line, value) for each JSON value of ``fh``, or (line, reason) as a
-    :class:`BrokenJSON` for one that cannot be parsed.
+    """(line, value) for each JSON value of ``fh``, or (line, BrokenJSON) for one that
+    cannot be parsed.
 
-    Three shapes, told apart by the first bytes: a JSON array (its elements are streamed:
-    memory holds one element), JSON Lines (one value a line; a broken line is reported
-    and reading goes on), or one JSON document spread over several lines (parsed whole:
-    memory grows with the document). ``line`` is where the value starts.
+    Three shapes, told apart by the first line: a JSON array (its elements are streamed:
+    memory holds one element), JSON Lines (the first line is a whole value; one value a
+    line; a broken line is reported and reading goes on), or one JSON document spread
+    over several lines (parsed whole: memory grows with the document). ``line`` is
+    where the value starts.
     """
-    head = fh.peek(_READ_BYTES)[:_READ_BYTES]  # type: ignore[attr-defined]
-    start = head.decode("utf-8", errors="ignore").lstrip(_BOM + " \t\r\n")
-    if start.startswith("["):
-        yield from _array_values(fh)
-        return
-    first = start.split("\n", 1)[0].strip()
-    if not first or _parses(first):
-        yield from _jsonl_values(fh)
+    lineno, first = 0, b""
+    while not first.strip(_SPACE_BYTES):
+        first = fh.readline(MAX_LINE_BYTES + 1)
+        if not first:
+            return
+        lineno += 1
+    if lineno == 1:
+        first = first.removeprefix(_BOM.encode())
+    if first.lstrip(_SPACE_BYTES).startswith(b"["):
+        yield from _array_values(fh, first, lineno)
+    elif len(first) > MAX_LINE_BYTES or _parses(first):
+        yield from _jsonl_values(fh, first, lineno)
     else:
-        yield from _document_values(fh)
+        yield from _document_values(fh, first, lineno)
 
 
 @dataclass(frozen=True)
@@ -226,10 +234,10 @@ class BrokenJSON:
     reason: str
 
 
-def _parses(text: str) -> bool:
+def _parses(raw: bytes) -> bool:
     try:
-        json.loads(text)
-    except ValueError:
+        json.loads(raw.decode("utf-8", errors="surrogateescape"))
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -243,30 +251,37 @@ def _decode(text: str) -> Any:
         return BrokenJSON(f"broken JSON: {type(exc).__name__}")
 
 
-def _jsonl_values(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    for lineno, line in text_lines(fh):
+def _jsonl_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[int, Any]]:
+    too_long = BrokenJSON(f"broken JSON: line longer than {MAX_LINE_BYTES:,} bytes")
+    if len(first) > MAX_LINE_BYTES and not first.endswith(b"\n"):
+        while first and not first.endswith(b"\n"):
+            first = fh.readline(_READ_BYTES)
+        yield lineno, too_long
+    else:
+        yield lineno, _decode(first.decode("utf-8", errors="surrogateescape"))
+    for n, line in text_lines(fh, start=lineno):
         if line is None:
-            yield lineno, BrokenJSON(f"line longer than {MAX_LINE_BYTES:,} bytes")
+            yield n, too_long
         elif line.strip():
-            yield lineno, _decode(line)
+            yield n, _decode(line)
 
 
-def _document_values(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    text = fh.read().decode("utf-8", errors="surrogateescape").removeprefix(_BOM)
+def _document_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[int, Any]]:
+    text = (first + fh.read()).decode("utf-8", errors="surrogateescape")
     decoder = json.JSONDecoder()
     pos = 0
     while True:
         pos = _skip_space(text, pos)
         if pos >= len(text):
             return
-        line = text.count("\n", 0, pos) + 1
+        line = lineno + text.count("\n", 0, pos)
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             yield (
-                exc.lineno,
+                lineno + exc.lineno - 1,
                 BrokenJSON(
-                    f"broken JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); "
+                    f"broken JSON: {exc.msg} (line {lineno + exc.lineno - 1}, column {exc.colno}); "
                     "the rest of the document cannot be read"
                 ),
             )
@@ -283,18 +298,19 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _array_values(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """Elements of a top-level JSON array, one at a time."""
+def _array_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[int, Any]]:
+    """Elements of a top-level JSON array that starts on ``first``, one at a time."""
     decoder = json.JSONDecoder()
     reader = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-    buf, pos, line, eof = "", 0, 1, False
+    blocks = itertools.chain([first], iter(lambda: fh.read(_READ_BYTES), b""))
+    buf, pos, line, eof = "", 0, lineno, False
 
     def more() -> bool:
         nonlocal buf, pos, line, eof
         if eof:
             return False
         line += buf.count("\n", 0, pos)
-        block = fh.read(_READ_BYTES)
+        block = next(blocks, b"")
         eof = not block
         buf = buf[pos:] + reader.decode(block, final=eof)
         pos = 0
@@ -309,11 +325,8 @@ def _array_values(fh: IO[bytes]) -> Iterator[tuple[int, Any]]:
             if not more():
                 return ""
 
-    more()
-    buf = buf.removeprefix(_BOM)
-    if peek_char() != "[":
-        return
-    pos += 1
+    peek_char()
+    pos += 1  # the "["
     expect_value = True
     while True:
         ch = peek_char()
@@ -393,30 +406,35 @@ def convert(
     line: int,
     value: Any,
     build: Callable[[int, dict[str, Any]], FeedRecord],
-    id_key: str | None = "id",
+    id_keys: tuple[str, ...] = ("id",),
+    where: str = "",
 ) -> FeedRecord | Rejection:
     """``build(line, obj)`` for a JSON object, else a Rejection; a FieldError, or a
-    record shape the adapter did not expect, becomes a Rejection naming the field."""
+    record shape the adapter did not expect, becomes a Rejection naming the field, with
+    the first of ``id_keys`` present as its id. ``where`` (e.g. "data[2]") places a
+    record inside a multi-record line in the reason."""
+    prefix = f"{where}: " if where else ""
     if isinstance(value, BrokenJSON):
-        return Rejection(line, value.reason)
+        return Rejection(line, prefix + value.reason)
     if not isinstance(value, dict):
-        return Rejection(line, f"expected a JSON object, got {_type_name(value)}")
+        return Rejection(line, f"{prefix}expected a JSON object, got {type_name(value)}")
     try:
         return build(line, value)
     except FieldError as exc:
-        return Rejection(line, str(exc), _id_or_none(value, id_key))
+        return Rejection(line, prefix + str(exc), _some_id(value, id_keys))
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         return Rejection(
             line,
-            f"unexpected record shape ({type(exc).__name__}: {exc})",
-            _id_or_none(value, id_key),
+            f"{prefix}unexpected record shape ({type(exc).__name__}: {exc})",
+            _some_id(value, id_keys),
         )
 
 
-def _id_or_none(obj: dict[str, Any], key: str | None) -> str | None:
-    value = obj.get(key) if key else None
-    if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
-        return str(value)
+def _some_id(obj: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return str(value)
     return None
 
 
@@ -438,7 +456,7 @@ def text_field(obj: Any, path: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise FieldError(f"field {path!r} must be a string, got {_type_name(value)}")
+        raise FieldError(f"field {path!r} must be a string, got {type_name(value)}")
     return value if value.strip() else None
 
 
@@ -448,7 +466,7 @@ def id_field(obj: Any, path: str) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise FieldError(f"field {path!r} must be a string or integer, got {_type_name(value)}")
+        raise FieldError(f"field {path!r} must be a string or integer, got {type_name(value)}")
     return str(value)
 
 
@@ -535,7 +553,8 @@ def _parse_time_text(text: str) -> datetime | None:
         return None
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """The JSON name of ``value``'s type, for error messages."""
     names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
 

@@ -28,6 +28,7 @@ from .base import (
     require_text,
     source_name,
     text_field,
+    type_name,
     utc_time,
 )
 
@@ -64,7 +65,10 @@ def read(source: Source) -> Iterator[FeedRecord | Rejection]:
                 position += 1
                 if isinstance(message, dict) and message.get("type") == "service":
                     continue
-                yield convert(position, message, lambda n, o, c=chat_id: _message(n, o, c))
+                item = convert(position, message, lambda n, o, c=chat_id: _message(n, o, c))
+                if isinstance(item, Rejection) and item.id is not None:
+                    item.id = f"{chat_id}:{item.id}"
+                yield item
 
 
 def _chats(doc: Any, source: Source) -> list[dict[str, Any]]:
@@ -119,7 +123,7 @@ def join_text(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if not isinstance(value, list):
-        raise FieldError(f"field 'text' must be a string or a list, got {type(value).__name__}")
+        raise FieldError(f"field 'text' must be a string or a list, got {type_name(value)}")
     parts = []
     for part in value:
         if isinstance(part, str):

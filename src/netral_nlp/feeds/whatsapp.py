@@ -12,7 +12,7 @@ Media placeholders ("<Media tidak disertakan>", "<Media omitted>", "image omitte
 "IMG-...jpg (file attached)", deleted-message notices) are dropped from the text; a
 message left with no text is rejected.
 
-Day and month order is settled per file from the first MiB: a first number over 12
+Day and month order is settled per file from its first 256 KiB (HEAD_BYTES): a first number over 12
 means day first, a second over 12 month first; undecided files are taken as day first
 (the Indonesian style). Export times are the phone's local time and are taken as WIB.
 There are no message ids: a message's id is ``<chat>:<line>``, its 1-based first line
@@ -27,7 +27,16 @@ from datetime import datetime
 from pathlib import Path
 
 from ..io import MAX_LINE_BYTES, Rejection
-from .base import FeedRecord, Source, open_source, register, source_name, text_lines, utc_iso
+from .base import (
+    FeedRecord,
+    Source,
+    open_source,
+    read_head,
+    register,
+    source_name,
+    text_lines,
+    utc_iso,
+)
 
 _DATE = r"(?P<d1>\d{1,2})[/.-](?P<d2>\d{1,2})[/.-](?P<year>\d{2}|\d{4})"
 _TIME = r"(?P<hour>\d{1,2})[.:](?P<minute>\d{2})(?:[.:](?P<second>\d{2}))?"
@@ -60,7 +69,6 @@ _PLACEHOLDERS = {
     "null",
 }
 _ATTACHED = re.compile(r"(\(file attached\)|\(file terlampir\)|^<attached: .*>$|^<terlampir: .*>$)")
-_SCAN_BYTES = 1 << 20
 
 
 def _header(line: str) -> re.Match[str] | None:
@@ -87,8 +95,8 @@ def _detect(head: bytes, filename: str) -> float:
 def read(source: Source) -> Iterator[FeedRecord | Rejection]:
     """Messages of the chat in file order (memory: one message)."""
     chat = _chat_name(source_name(source))
+    dayfirst = _day_first(read_head(source))
     with open_source(source) as fh:
-        dayfirst = _day_first(fh.peek(_SCAN_BYTES)[:_SCAN_BYTES])  # type: ignore[attr-defined]
         current: _Message | None = None
         for lineno, line in text_lines(fh):
             match = _header(line) if line is not None else None
@@ -179,7 +187,7 @@ def _is_system(name: str, sep: str, text: str) -> bool:
 
 def _is_media(text: str) -> bool:
     bare = text.strip().strip(_LRM).strip()
-    return bare.strip("<>").lower() in _PLACEHOLDERS or bool(_ATTACHED.search(bare))
+    return bare.strip("<>").rstrip(".").lower() in _PLACEHOLDERS or bool(_ATTACHED.search(bare))
 
 
 def _when(header: re.Match[str], dayfirst: bool) -> datetime:

@@ -83,8 +83,9 @@ def _api_page(line: int, page: dict[str, Any]) -> Iterator[FeedRecord | Rejectio
     includes = page.get("includes") if isinstance(page.get("includes"), dict) else {}
     users = _by_id(includes.get("users"))
     tweets = _by_id(includes.get("tweets"))
-    for post in posts:
-        yield convert(line, post, lambda n, o: _api_post(n, o, users, tweets))
+    for i, post in enumerate(posts):
+        where = f"data[{i}]" if isinstance(data, list) else "data"
+        yield convert(line, post, lambda n, o: _api_post(n, o, users, tweets), where=where)
 
 
 def _by_id(items: Any) -> dict[str, dict[str, Any]]:
@@ -174,7 +175,7 @@ def read_scrape(source: Source) -> Iterator[FeedRecord | Rejection]:
     array)."""
     with open_source(source) as fh:
         for line, value in json_values(fh):
-            yield convert(line, value, _scrape_post)
+            yield convert(line, value, _scrape_post, ("id_str", "id"))
 
 
 def _scrape_post(line: int, post: dict[str, Any]) -> FeedRecord:
@@ -244,7 +245,7 @@ def read_harvest(source: Source) -> Iterator[FeedRecord | Rejection]:
     with ``parent_id`` None."""
     with open_source(source) as fh:
         for line, value in csv_records(fh):
-            yield convert(line, value, _harvest_row, id_key="id_str")
+            yield convert(line, value, _harvest_row, ("id_str",))
 
 
 def _harvest_row(line: int, row: dict[str, Any]) -> FeedRecord:

@@ -47,19 +47,22 @@ def read(source: Source) -> Iterator[FeedRecord | Rejection]:
     with open_source(source) as fh:
         for line, value in json_values(fh):
             items = value.get("items") if isinstance(value, dict) else None
-            for item in items if isinstance(items, list) else [value]:
-                yield from _item(line, item)
+            if isinstance(items, list):
+                for i, item in enumerate(items):
+                    yield from _item(line, item, f"items[{i}]")
+            else:
+                yield from _item(line, value, "")
 
 
-def _item(line: int, item: Any) -> Iterator[FeedRecord | Rejection]:
+def _item(line: int, item: Any, where: str) -> Iterator[FeedRecord | Rejection]:
     if isinstance(item, dict) and item.get("kind") == "youtube#commentThread":
-        yield convert(line, item, lambda n, o: _comment(n, _top_level(o)))
+        yield convert(line, item, lambda n, o: _comment(n, _top_level(o)), where=where)
         replies = item.get("replies")
         comments = replies.get("comments") if isinstance(replies, dict) else None
-        for reply in comments if isinstance(comments, list) else []:
-            yield convert(line, reply, _comment)
+        for j, reply in enumerate(comments if isinstance(comments, list) else []):
+            yield convert(line, reply, _comment, where=f"{where}.replies.comments[{j}]".lstrip("."))
     else:
-        yield convert(line, item, _comment)
+        yield convert(line, item, _comment, where=where)
 
 
 def _top_level(thread: dict[str, Any]) -> dict[str, Any]:
