@@ -303,43 +303,45 @@ def _array_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[in
     decoder = json.JSONDecoder()
     reader = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
     blocks = itertools.chain([first], iter(lambda: fh.read(_READ_BYTES), b""))
-    buf, pos, line, eof = "", 0, lineno, False
+    buf, pos, line, eof = "", 0, lineno, False  # ``line`` is the line of ``buf[pos]``
 
     def more() -> bool:
-        nonlocal buf, pos, line, eof
+        nonlocal buf, pos, eof
         if eof:
             return False
-        line += buf.count("\n", 0, pos)
         block = next(blocks, b"")
         eof = not block
         buf = buf[pos:] + reader.decode(block, final=eof)
         pos = 0
         return True
 
+    def advance(to: int) -> None:
+        nonlocal pos, line
+        line += buf.count("\n", pos, to)
+        pos = to
+
     def peek_char() -> str:
-        nonlocal pos
         while True:
-            pos = _skip_space(buf, pos)
+            advance(_skip_space(buf, pos))
             if pos < len(buf):
                 return buf[pos]
             if not more():
                 return ""
 
     peek_char()
-    pos += 1  # the "["
+    advance(pos + 1)  # the "["
     expect_value = True
     while True:
         ch = peek_char()
-        at = line + buf.count("\n", 0, pos)
         if ch == "]" or ch == "":
             if ch == "":
-                yield at, BrokenJSON("broken JSON: the array is not closed (file cut short?)")
+                yield line, BrokenJSON("broken JSON: the array is not closed (file cut short?)")
             return
         if not expect_value:
             if ch != ",":
-                yield at, BrokenJSON(f"broken JSON: expected ',' or ']' but found {ch!r}")
+                yield line, BrokenJSON(f"broken JSON: expected ',' or ']' but found {ch!r}")
                 return
-            pos += 1
+            advance(pos + 1)
             expect_value = True
             continue
         try:
@@ -353,19 +355,16 @@ def _array_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[in
             more()
             continue
         if isinstance(value, json.JSONDecodeError):
-            yield (
-                at,
-                BrokenJSON(
-                    f"broken JSON: {value.msg} (element starting at line {at}); "
-                    "the rest of the array cannot be read"
-                ),
+            yield line, BrokenJSON(
+                f"broken JSON: {value.msg} (element starting at line {line}); "
+                "the rest of the array cannot be read"
             )
             return
         if isinstance(value, Exception):
-            yield at, BrokenJSON(f"broken JSON: {type(value).__name__}")
+            yield line, BrokenJSON(f"broken JSON: {type(value).__name__}")
             return
-        yield at, value
-        pos = end
+        yield line, value
+        advance(end)
         expect_value = False
 
 
