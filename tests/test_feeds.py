@@ -461,3 +461,64 @@ def test_jsonl_with_a_first_line_longer_than_a_read_buffer_streams_by_line(
     items = list(read_feed(feed, format="x-api"))
     assert [i.line for i in items] == [1] * 4 + [2] + [3] * 4
     assert isinstance(items[4], Rejection) and items[4].reason.startswith("broken JSON")
+
+
+def test_telegram_whole_account_export_prefixes_ids_by_chat(tmp_path: Path) -> None:
+    chat = json.loads((FEEDS / "telegram_result.json").read_text(encoding="utf-8"))
+    other = dict(chat, id=1700000002, name="Grup Lain")
+    export = tmp_path / "result.json"
+    export.write_text(json.dumps({"about": "", "chats": {"about": "", "list": [chat, other]}}))
+    items = list(read_feed(export))
+    ids = [i.id for i in items if isinstance(i, FeedRecord)]
+    assert ids[:4] == [f"1700000001:{i}" for i in (2, 3, 4, 5)]
+    assert ids[4:] == [f"1700000002:{i}" for i in (2, 3, 4, 5)]
+    assert [i.line for i in items if isinstance(i, Rejection)] == [6, 7, 13, 14]
+
+
+def test_youtube_bare_comments_one_a_line(tmp_path: Path) -> None:
+    page = json.loads((FEEDS / "youtube_comment_threads.json").read_text(encoding="utf-8"))
+    replies = page["items"][0]["replies"]["comments"]
+    feed = tmp_path / "comments.jsonl"
+    feed.write_text("".join(json.dumps(c) + "\n" for c in replies))
+    assert detect_format(feed) == "youtube"
+    items = list(read_feed(feed))
+    assert [(i.id, i.line, i.parent_id) for i in items] == [
+        ("UgxThreadA1.R1", 1, "UgxThreadA1"),
+        ("UgxThreadA1.R2", 2, "UgxThreadA1"),
+    ]
+
+
+def test_x_api_bare_posts_with_embedded_author(tmp_path: Path) -> None:
+    """twarc2's flattened output: one post a line, its author embedded."""
+    post = {
+        "id": "1800000000000000009",
+        "text": "Antrean e-KTP di kecamatan hari ini lancar.",
+        "author_id": "1009",
+        "created_at": "2024-01-10T07:00:00.000Z",
+        "edit_history_tweet_ids": ["1800000000000000009"],
+        "public_metrics": {"like_count": 2, "retweet_count": 0},
+        "author": {"id": "1009", "username": "tono_w", "description": "Staf TU SMPN 2"},
+    }
+    feed = tmp_path / "flat.jsonl"
+    feed.write_text(json.dumps(post) + "\n")
+    assert detect_format(feed) == "x-api"
+    (record,) = read_feed(feed)
+    assert (record.author_handle, record.author_context) == ("tono_w", "Staf TU SMPN 2")
+    assert record.engagement == {"likes": 2, "reposts": 0}
+
+
+def test_meta_content_library_json_lines(tmp_path: Path) -> None:
+    post = {
+        "id": "800000000000010",
+        "creation_time": "2024-01-12T03:00:00+0000",
+        "text": "Jadwal posyandu pekan depan.",
+        "post_owner": {"id": "7000009", "name": "Akun Warga", "username": "akun.warga"},
+        "statistics": {"like_count": 5, "comment_count": 1, "share_count": 0},
+        "lang": "id",
+    }
+    feed = tmp_path / "mcl.jsonl"
+    feed.write_text(json.dumps(post) + "\n")
+    assert detect_format(feed) == "meta-content-library"
+    (record,) = read_feed(feed)
+    assert (record.author_handle, record.created_at) == ("akun.warga", "2024-01-12T03:00:00Z")
+    assert record.engagement == {"likes": 5, "reposts": 0, "replies": 1}
