@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +36,7 @@ from ..io import MAX_LINE_BYTES, InputError, Rejection, looks_binary
 Source = str | Path | IO[bytes]
 RELATIONS = ("repost", "quote", "reply", "forward")
 ENGAGEMENT = ("likes", "reposts", "quotes", "replies", "views", "bookmarks", "reactions")
+UTC = timezone.utc
 WIB = timezone(timedelta(hours=7))
 HEAD_BYTES = 256 << 10  # what detection reads: enough for a few records of any format
 _READ_BYTES = 1 << 20
@@ -534,12 +535,21 @@ def utc_iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_for_py310(text: str) -> str:
+    """ISO 8601 in the narrow form ``datetime.fromisoformat`` reads before Python 3.11:
+    "T" separator, "+00:00" for "Z" and "+0000", six fraction digits."""
+    text = text.replace(" ", "T", 1)
+    text = re.sub(r"Z$", "+00:00", text)
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
+    return re.sub(r"\.(\d+)", lambda m: "." + (m[1] + "000000")[:6], text)
+
+
 def _parse_time_text(text: str) -> datetime | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = date.fromisoformat(text)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+        return datetime.fromisoformat(_iso_for_py310(text))
     except ValueError:
         pass
     try:
