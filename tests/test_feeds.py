@@ -522,3 +522,11 @@ def test_meta_content_library_json_lines(tmp_path: Path) -> None:
     (record,) = read_feed(feed)
     assert (record.author_handle, record.created_at) == ("akun.warga", "2024-01-12T03:00:00Z")
     assert record.engagement == {"likes": 5, "reposts": 0, "replies": 1}
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    packed = gzip.compress((FEEDS / "twscrape.jsonl").read_bytes() * 400)
+    cut = tmp_path / "tweets.jsonl.gz"
+    cut.write_bytes(packed[: len(packed) * 3 // 4])  # past the detection head
+    with pytest.raises(InputError, match="compressed data is corrupt or cut short"):
+        list(read_feed(cut))

@@ -11,6 +11,8 @@ module below.
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,7 +66,8 @@ def read_feed(source: Source, format: str | None = None) -> Iterator[FeedRecord 
     that cannot be used, a Rejection (line, reason, id) for the error file.
 
     ``format`` names the adapter (see FORMATS); None detects it. Unknown names and
-    unreadable or unrecognised inputs raise InputError here, at the call.
+    unreadable or unrecognised inputs raise InputError here, at the call; gzip data
+    found corrupt later raises it from the iterator.
     """
     if not isinstance(source, (str, Path)):
         source = peekable(source)
@@ -74,4 +77,16 @@ def read_feed(source: Source, format: str | None = None) -> Iterator[FeedRecord 
         raise InputError(f"unknown feed format {format!r}; known: {', '.join(format_names())}")
     else:
         read_head(source)  # missing, directory or binary: fail now, not at first next()
-    return REGISTRY[format].read(source)
+    return _whole_input_errors(source, REGISTRY[format].read(source))
+
+
+def _whole_input_errors(
+    source: Source, items: Iterator[FeedRecord | Rejection]
+) -> Iterator[FeedRecord | Rejection]:
+    """``items``, with compressed data cut short or corrupt raised as InputError."""
+    try:
+        yield from items
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(
+            f"{source_name(source) or 'input'}: compressed data is corrupt or cut short ({exc})"
+        ) from None

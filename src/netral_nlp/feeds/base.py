@@ -135,11 +135,11 @@ def open_source(source: Source) -> Iterator[IO[bytes]]:
         if not path.is_file():
             raise InputError(f"{source}: no such file")
         with path.open("rb") as fh:
-            yield _maybe_gunzip(fh, str(source))
+            yield _maybe_gunzip(fh)
     else:
         if not hasattr(source, "peek"):
             source = io.BufferedReader(source)  # type: ignore[arg-type]
-        yield _maybe_gunzip(source, source_name(source))
+        yield _maybe_gunzip(source)
 
 
 def peekable(stream: IO[bytes]) -> IO[bytes]:
@@ -147,10 +147,10 @@ def peekable(stream: IO[bytes]) -> IO[bytes]:
     look at its start and the adapter still read it all."""
     if not hasattr(stream, "peek"):
         stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-    return _maybe_gunzip(stream, source_name(stream))
+    return _maybe_gunzip(stream)
 
 
-def _maybe_gunzip(fh: IO[bytes], name: str) -> IO[bytes]:
+def _maybe_gunzip(fh: IO[bytes]) -> IO[bytes]:
     if fh.peek(2)[:2] == _GZIP_MAGIC:  # type: ignore[attr-defined]
         return io.BufferedReader(gzip.GzipFile(fileobj=fh, mode="rb"))  # type: ignore[arg-type]
     return fh
@@ -356,9 +356,12 @@ def _array_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[in
             more()
             continue
         if isinstance(value, json.JSONDecodeError):
-            yield line, BrokenJSON(
-                f"broken JSON: {value.msg} (element starting at line {line}); "
-                "the rest of the array cannot be read"
+            yield (
+                line,
+                BrokenJSON(
+                    f"broken JSON: {value.msg} (element starting at line {line}); "
+                    "the rest of the array cannot be read"
+                ),
             )
             return
         if isinstance(value, Exception):
