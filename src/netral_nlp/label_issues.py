@@ -11,6 +11,7 @@ self-confidence, the out-of-fold probability of the label the item was given: lo
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -140,37 +141,13 @@ def find_issues(items: Sequence[Item], probs: np.ndarray) -> list[LabelIssue]:
     is not in doubt (an unflagged item has none by definition; a wrong flag is already
     the flag's issue).
     """
-    from cleanlab.filter import find_label_issues
-    from cleanlab.multilabel_classification.filter import find_multilabel_issues_per_class
-
     if probs.shape != (len(items), len(HEADS)):
         raise ValueError(
             f"probabilities have shape {probs.shape}, expected ({len(items)}, {len(HEADS)})"
         )
-    found: list[tuple[int, str, bool, float]] = []
-    flag = np.array([it.flag for it in items], dtype=int)
-    if 0 < flag.sum() < len(flag):
-        p = probs[:, 0]
-        mask = find_label_issues(labels=flag, pred_probs=np.c_[1 - p, p], n_jobs=1)
-        found.extend((int(i), "flag", bool(flag[i]), float(p[i])) for i in np.flatnonzero(mask))
-
-    # A flagged item whose flag is itself in doubt: its categories' doubts add nothing.
-    doubted = {i for i, *_ in found}
-    flagged = np.array([i for i in np.flatnonzero(flag) if i not in doubted], dtype=int)
-    if len(flagged) >= 2:
-        cat_labels = [
-            [k for k, c in enumerate(CATEGORY_NAMES) if c in items[i].categories] for i in flagged
-        ]
-        cat_probs = probs[flagged, 1:]
-        present = {k for row in cat_labels for k in row}
-        if len(present) >= 2:  # cleanlab needs at least two categories in use
-            mask = find_multilabel_issues_per_class(
-                labels=cat_labels, pred_probs=cat_probs, n_jobs=1
-            )
-            for r, k in zip(*np.nonzero(mask), strict=True):
-                i = int(flagged[r])
-                name = CATEGORY_NAMES[k]
-                found.append((i, name, name in items[i].categories, float(cat_probs[r, k])))
+    with warnings.catch_warnings():  # "too few examples in class k": rare categories, expected
+        warnings.filterwarnings("ignore", message="May not flag all label issues")
+        found = _issues(items, probs)
 
     def confidence(given: bool, p: float) -> float:
         return p if given else 1.0 - p
@@ -190,6 +167,46 @@ def find_issues(items: Sequence[Item], probs: np.ndarray) -> list[LabelIssue]:
         )
         for r, (i, label, given, p) in enumerate(found, start=1)
     ]
+
+
+def _issues(items: Sequence[Item], probs: np.ndarray) -> list[tuple[int, str, bool, float]]:
+    """(item index, label, given value, probability) of every pair cleanlab doubts."""
+    from cleanlab.filter import find_label_issues
+    from cleanlab.multilabel_classification.filter import find_multilabel_issues_per_class
+
+    found: list[tuple[int, str, bool, float]] = []
+    flag = np.array([it.flag for it in items], dtype=int)
+    if 0 < flag.sum() < len(flag):
+        p = probs[:, 0]
+        mask = find_label_issues(labels=flag, pred_probs=np.c_[1 - p, p], n_jobs=1)
+        found.extend((int(i), "flag", bool(flag[i]), float(p[i])) for i in np.flatnonzero(mask))
+
+    # A flagged item whose flag is itself in doubt: its categories' doubts add nothing.
+    doubted = {i for i, *_ in found}
+    flagged = np.array([i for i in np.flatnonzero(flag) if i not in doubted], dtype=int)
+    if len(flagged) >= 2:
+        given = np.array(
+            [[c in items[i].categories for c in CATEGORY_NAMES] for i in flagged], dtype=int
+        )
+        # A category every flagged item has (or none has) gives cleanlab one class: skip it.
+        cols = [k for k in range(len(CATEGORY_NAMES)) if 0 < given[:, k].sum() < len(flagged)]
+        if cols:
+            mask = find_multilabel_issues_per_class(
+                labels=[[j for j, k in enumerate(cols) if row[k]] for row in given],
+                pred_probs=probs[np.ix_(flagged, [1 + k for k in cols])],
+                n_jobs=1,
+            )
+            for r, j in zip(*np.nonzero(mask), strict=True):
+                k = cols[j]
+                found.append(
+                    (
+                        int(flagged[r]),
+                        CATEGORY_NAMES[k],
+                        bool(given[r, k]),
+                        float(probs[flagged[r], 1 + k]),
+                    )
+                )
+    return found
 
 
 def write_issues(issues: Sequence[LabelIssue], path: str | Path) -> None:
