@@ -20,7 +20,6 @@ annotations_app = typer.Typer(
 )
 
 
-
 def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
