@@ -113,3 +113,23 @@ def test_cli_without_texts_is_one_error_line(tmp_path: Path) -> None:
     assert result.output.strip() == (
         f"error: {scored}: row 1 (id 'x0'): text: missing; pass --input with the scored input file"
     )
+
+
+def test_threshold_comes_from_the_model_that_scored_the_rows(tmp_path: Path) -> None:
+    from netral_nlp.manifest import Manifest
+    from netral_nlp.model import default_model_dir
+
+    scored, feed = _scored_files(tmp_path)  # rows name model "m@1", not the shipped one
+    out = tmp_path / "batch.jsonl"
+    result = CliRunner().invoke(app, ["select", str(scored), "--input", str(feed), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "the rows were scored by m@1, not by netral-baseline@" in result.output
+    shipped = Manifest.read(default_model_dir())
+    text = scored.read_text(encoding="utf-8").replace('"m@1"', json.dumps(shipped.model_id))
+    scored.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["select", str(scored), "--input", str(feed), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    threshold = json.loads(out.read_text(encoding="utf-8").splitlines()[0])["selection"][
+        "threshold"
+    ]
+    assert threshold == shipped.thresholds["flag"]

@@ -409,3 +409,44 @@ def test_import_validates_the_written_rows(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "flag: flag is true but partisan=False" in result.output
+
+
+def test_export_reads_a_scored_csv_and_joins_texts_by_id(tmp_path: Path) -> None:
+    """CSV flattens lists and objects into JSON cells and booleans into words."""
+    import csv
+
+    scored, feed = tmp_path / "scored.csv", tmp_path / "feed.jsonl"
+    row = _scored_rows()[0]
+    with open(scored, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "score", "flag", "categories", "evidence_spans", "model"])
+        writer.writerow(
+            [
+                "s-1",
+                "0.91",
+                "true",
+                json.dumps(row["categories"]),
+                json.dumps(row["evidence_spans"]),
+                row["model"],
+            ]
+        )
+    feed.write_text(
+        json.dumps({"id": "s-1", "text": FLAGGED, "author_context": "ASN"}) + "\n", encoding="utf-8"
+    )
+    out = tmp_path / "tasks.jsonl"
+    result = _run(
+        "annotations",
+        "export",
+        str(scored),
+        "--input",
+        str(feed),
+        "--to",
+        "doccano",
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    task = json.loads(out.read_text(encoding="utf-8"))
+    assert task["item_id"] == "s-1" and task["author_context"] == "ASN"
+    assert task["cats"] == ["flag", "partisan", "asn", "kampanye_medsos", "kegiatan_kampanye"]
+    assert [s[2] for s in task["label"]] == ["actor", "act", "target"]

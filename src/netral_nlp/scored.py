@@ -89,7 +89,7 @@ def flag_threshold(
 ) -> float:
     """The flag threshold the rows were decided at: ``threshold`` if given, else the rows'
     own ``threshold`` field, else the flag threshold in the manifest of ``model`` (the
-    shipped default when None)."""
+    shipped default when None), which must be the model the rows name."""
     from .manifest import Manifest
     from .model import default_model_dir
 
@@ -103,4 +103,11 @@ def flag_threshold(
     if len(own) > 1:
         raise ValueError("rows carry different thresholds; pass --threshold")
     directory = Path(model) if model is not None else default_model_dir()
-    return float(Manifest.read(directory).thresholds.get("flag", 0.5))
+    manifest = Manifest.read(directory)
+    scored_by = {str(row["model"]) for row in rows if row.get("model")}
+    if scored_by - {manifest.model_id}:
+        raise ValueError(
+            f"the rows were scored by {', '.join(sorted(scored_by))}, not by "
+            f"{manifest.model_id} ({directory}); pass that model with --model, or --threshold"
+        )
+    return float(manifest.thresholds.get("flag", 0.5))
