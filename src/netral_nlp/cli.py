@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from . import __version__
+from .active_learning import Strategy
 from .annotations_cli import annotations_app
 from .data_cli import data_app
 
@@ -379,12 +380,6 @@ def queue_export(
     typer.echo(f"wrote {n} annotation rows to {output}")
 
 
-class SelectStrategy(str, Enum):
-    uncertainty = "uncertainty"
-    diversity = "diversity"
-    mixed = "mixed"
-
-
 @app.command()
 @friendly
 def select(
@@ -394,12 +389,12 @@ def select(
     ],
     k: Annotated[int, typer.Option("--k", min=1, help="Batch size.")] = 200,
     strategy: Annotated[
-        SelectStrategy,
+        Strategy,
         typer.Option(
             help="uncertainty: closest to the flag threshold; diversity: spread over "
             "clusters, no near-duplicates; mixed: the most uncertain of each cluster."
         ),
-    ] = SelectStrategy.mixed,
+    ] = Strategy.mixed,
     input: Annotated[
         Path | None,
         typer.Option(help="The scored input file, for texts when SCORED has none (joined by id)."),
