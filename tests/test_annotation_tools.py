@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from netral_nlp.annotation_tools import RATIONALE_ROLES, ExportError, read_export
+from netral_nlp.annotation_tools import RATIONALE_ROLES, ExportError, pre_spans, read_export
 from netral_nlp.cli import app
 from netral_nlp.labels import CATEGORY_NAMES
 
@@ -450,3 +450,25 @@ def test_export_reads_a_scored_csv_and_joins_texts_by_id(tmp_path: Path) -> None
     assert task["item_id"] == "s-1" and task["author_context"] == "ASN"
     assert task["cats"] == ["flag", "partisan", "asn", "kampanye_medsos", "kegiatan_kampanye"]
     assert [s[2] for s in task["label"]] == ["actor", "act", "target"]
+
+
+def test_pre_annotations_keep_only_spans_a_valid_item_may_have() -> None:
+    """An unflagged item has no ASN actor and a flagged one no frame (GUIDELINES 8);
+    spans that cross an earlier one or leave the text are dropped too."""
+    text = "Guru SDN 3 Cibeber menolak ajakan kampanye paslon 2."
+    guru = _span(text, "Guru SDN 3", "actor")
+    cross = {"start": guru["start"] + 2, "end": guru["end"] + 4, "kind": "partisan_act"}
+    evidence = [{**guru, "kind": "asn_role"}, cross, {"start": 40, "end": 99, "kind": "candidate"}]
+    unflagged = {"id": "u", "text": text, "score": 0.2, "flag": False, "evidence_spans": evidence}
+    assert pre_spans(unflagged) == [
+        {
+            "start": cross["start"],
+            "end": cross["end"],
+            "role": "act",
+            "text": text[cross["start"] : cross["end"]],
+        }
+    ]
+    assert pre_spans({**unflagged, "flag": True}) == [guru]
+    frame = _span(text, "menolak", "frame")
+    assert pre_spans({**unflagged, "flag": True, "rationales": [frame, guru]}) == [guru]
+    assert pre_spans({**unflagged, "rationales": [frame, guru]}) == [frame]

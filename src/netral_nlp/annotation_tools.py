@@ -54,15 +54,23 @@ class ExportError(AnnotationError):
 
 def pre_spans(row: dict[str, Any]) -> list[dict[str, Any]]:
     """Rationale spans to pre-annotate: the row's own ``rationales`` if it has them, else
-    its evidence spans whose kind marks a role. Spans outside the text or crossing an
-    earlier one are dropped, so an accepted pre-annotation is a valid rationale list."""
+    its evidence spans whose kind marks a role. Spans outside the text, crossing an
+    earlier one, or of a role the row's flag rules out (an unflagged item has no ASN
+    actor, a flagged one no frame: GUIDELINES section 8) are dropped, so an accepted
+    pre-annotation is a valid rationale list."""
     text = row["text"]
+    ruled_out = "frame" if row.get("flag") else "actor"
     if isinstance(row.get("rationales"), list):
-        spans = [(s.get("start"), s.get("end"), s.get("role")) for s in row["rationales"]]
+        spans = [
+            (s.get("start"), s.get("end"), s.get("role"))
+            for s in row["rationales"]
+            if isinstance(s, dict)
+        ]
     else:
         spans = [
             (s.get("start"), s.get("end"), ROLE_OF_SPAN_KIND.get(s.get("kind", "")))
             for s in row.get("evidence_spans") or []
+            if isinstance(s, dict)
         ]
     kept: list[dict[str, Any]] = []
     end = -1
@@ -70,7 +78,9 @@ def pre_spans(row: dict[str, Any]) -> list[dict[str, Any]]:
         (s for s in spans if isinstance(s[0], int) and isinstance(s[1], int)),
         key=lambda s: (s[0], -s[1]),
     ):
-        if role not in RATIONALE_ROLES or not 0 <= start < stop <= len(text) or start < end:
+        if role not in RATIONALE_ROLES or role == ruled_out:
+            continue
+        if not 0 <= start < stop <= len(text) or start < end:
             continue
         kept.append({"start": start, "end": stop, "role": role, "text": text[start:stop]})
         end = stop
