@@ -133,3 +133,22 @@ def test_threshold_comes_from_the_model_that_scored_the_rows(tmp_path: Path) -> 
         "threshold"
     ]
     assert threshold == shipped.thresholds["flag"]
+
+
+def test_select_reads_a_sharded_run_directory(tmp_path: Path) -> None:
+    texts, _ = _pool()
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "".join(json.dumps({"id": f"x{k}", "text": t}) + "\n" for k, t in enumerate(texts[:8])),
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    score = ["score", str(feed), "-o", str(run), "--shard-rows", "3", "--workers", "1", "-q"]
+    result = CliRunner().invoke(app, score)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "batch.jsonl"
+    args = ["select", str(run), "--input", str(feed), "--k", "20", "--strategy", "uncertainty"]
+    result = CliRunner().invoke(app, [*args, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["id"] for r in rows) == [f"x{k}" for k in range(8)]

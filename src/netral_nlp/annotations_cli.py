@@ -28,7 +28,10 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 @annotations_app.command("export")
 def export_cmd(
     scored: Annotated[
-        Path, typer.Argument(help="A file written by `netral score` (or `netral select`).")
+        Path,
+        typer.Argument(
+            help="A file (or sharded run directory) written by `netral score`, or a `netral select` batch."
+        ),
     ],
     to: Annotated[Tool, typer.Option("--to", help="Annotation tool.", case_sensitive=False)],
     output: Annotated[

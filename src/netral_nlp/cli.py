@@ -383,7 +383,9 @@ def queue_export(
 @app.command()
 @friendly
 def select(
-    scored: Annotated[Path, typer.Argument(help="A file written by `netral score`.")],
+    scored: Annotated[
+        Path, typer.Argument(help="A file (or sharded run directory) written by `netral score`.")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="The batch to annotate (JSON Lines).")
     ],

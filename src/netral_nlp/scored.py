@@ -43,32 +43,42 @@ def _typed(source: str, line: int, obj: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _records(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
-    _, records = open_records(path)
+def _records(path: str | Path) -> list[tuple[str, int, dict[str, Any]]]:
+    """(file, line, object) of a scored file, or of every shard of a sharded run's
+    directory in input order."""
+    if Path(path).is_dir():
+        from .batch import shard_files
+
+        files = shard_files(path)
+    elif Path(path).is_file():
+        files = [Path(path)]
+    else:
+        raise InputError(f"{path}: no such file or directory")
     out = []
-    for line, obj in records:
-        if not isinstance(obj, dict):
-            raise InputError(f"{path}:{line}: {obj}")
-        out.append((line, obj))
+    for file in files:
+        _, records = open_records(file)
+        for line, obj in records:
+            if not isinstance(obj, dict):
+                raise InputError(f"{file}:{line}: {obj}")
+            out.append((str(file), line, obj))
     return out
 
 
 def read_scored(
     path: str | Path, input: str | Path | None = None, require_text: bool = True
 ) -> list[dict[str, Any]]:
-    """Typed rows of a scored file, in file order; with ``input``, each row gets that
-    file's ``text``, ``author_context`` and ``source_type`` for its id.
+    """Typed rows of a scored file (or a sharded run's directory), in input order; with
+    ``input``, each row gets that file's ``text``, ``author_context`` and ``source_type``
+    for its id.
 
     Raises InputError naming file, line and field for a row that is not a scored row, an
     id missing from ``input``, or (``require_text``) a row without text.
     """
-    rows = [_typed(str(path), line, obj) for line, obj in _records(path)]
+    rows = [_typed(file, line, obj) for file, line, obj in _records(path)]
     if not rows:
         raise InputError(f"{path}: no rows (is it a file written by `netral score`?)")
     if input is not None:
-        by_id = {str(obj.get("id")): obj for _, obj in _records(input)}
+        by_id = {str(obj.get("id")): obj for _, _, obj in _records(input)}
         for k, row in enumerate(rows, start=1):
             source = by_id.get(str(row["id"]))
             if source is None:
