@@ -152,3 +152,12 @@ def test_select_reads_a_sharded_run_directory(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["id"] for r in rows) == [f"x{k}" for k in range(8)]
+
+
+def test_reposts_fill_one_slot_and_fewer_distinct_texts_than_k_is_quiet(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    texts = [_words(1)] * 10 + [_words(2)] * 2
+    picks = select(texts, [THRESHOLD] * 12, THRESHOLD, k=5, strategy="diversity")
+    assert sorted(p.index for p in picks) == [0, 10]
+    assert not [w for w in recwarn if "distinct clusters" in str(w.message)]

@@ -14,6 +14,7 @@ Three strategies, each writing why an item was picked:
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -51,6 +52,7 @@ class Pick:
 def _clusters(texts: Sequence[str], n_clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(cluster id, distance to its centroid) per text; k-means on char 3-5-gram TF-IDF."""
     from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
     n = len(texts)
@@ -59,7 +61,9 @@ def _clusters(texts: Sequence[str], n_clusters: int, seed: int) -> tuple[np.ndar
     vec = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 5), n_features=1 << 18)
     x = TfidfTransformer().fit_transform(vec.transform([normalise_for_dedup(t) for t in texts]))
     cls = MiniBatchKMeans if n > 10_000 else KMeans
-    km = cls(n_clusters=n_clusters, random_state=seed, n_init=3).fit(x)
+    with warnings.catch_warnings():  # reposts: fewer distinct texts than clusters is fine
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        km = cls(n_clusters=n_clusters, random_state=seed, n_init=3).fit(x)
     dist = km.transform(x)[np.arange(n), km.labels_]
     return km.labels_.astype(int), dist
 
