@@ -16,6 +16,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from . import __version__
+from .active_learning import Strategy
+from .annotations_cli import annotations_app
 from .data_cli import data_app
 from .train import BaselineTrainConfig, train_baseline
 from .transformer_train import TransformerTrainConfig
@@ -33,6 +35,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 queue_app = typer.Typer(help="The review queue of the triage service.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
+app.add_typer(annotations_app, name="annotations")
 
 F = TypeVar("F", bound=Callable[..., Any])
 ModelOpt = Annotated[
@@ -436,6 +439,51 @@ def queue_export(
 
     n = export_decisions(db, output)
     typer.echo(f"wrote {n} annotation rows to {output}")
+
+
+@app.command()
+@friendly
+def select(
+    scored: Annotated[
+        Path, typer.Argument(help="A file (or sharded run directory) written by `netral score`.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The batch to annotate (JSON Lines).")
+    ],
+    k: Annotated[int, typer.Option("--k", min=1, help="Batch size.")] = 200,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            help="uncertainty: closest to the flag threshold; diversity: spread over "
+            "clusters, no near-duplicates; mixed: the most uncertain of each cluster."
+        ),
+    ] = Strategy.mixed,
+    input: Annotated[
+        Path | None,
+        typer.Option(help="The scored input file, for texts when SCORED has none (joined by id)."),
+    ] = None,
+    model: ModelOpt = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Flag threshold (default: the rows' own, else the model manifest's)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the clustering.")] = 13,
+) -> None:
+    """Pick the unlabelled items worth annotating next; each row says why it was picked."""
+    from .active_learning import select as run_select
+    from .active_learning import write_batch
+    from .scored import flag_threshold, read_scored
+
+    rows = read_scored(scored, input=input)
+    t = flag_threshold(rows, model, threshold)
+    picks = run_select(
+        [r["text"] for r in rows], [r["score"] for r in rows], t, k, strategy.value, seed
+    )
+    write_batch(rows, picks, t, strategy.value, output)
+    typer.echo(
+        f"picked {len(picks)} of {len(rows)} rows ({strategy.value}, flag threshold {t:.3f}) "
+        f"into {output}"
+    )
 
 
 def main() -> None:

@@ -176,3 +176,43 @@ def adjudicate(
     except (data_lib.AnnotationError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{changed} items relabelled from {record}")
+
+
+@data_app.command()
+def issues(
+    path: PathArg = DEFAULT_PATH,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Ranked issues (JSON Lines), likeliest first.")
+    ] = Path("issues.jsonl"),
+    folds: Annotated[int, typer.Option(min=2, help="Folds of the out-of-fold predictions.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the folds.")] = 13,
+    top: Annotated[int, typer.Option(min=0, help="How many issues to print.")] = 10,
+) -> None:
+    """Rank items whose label disagrees with out-of-fold baseline predictions (cleanlab),
+    so annotators review the likeliest mistakes first."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from . import label_issues
+
+    items = _read_items(path)
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(f"fitting {folds} folds", total=folds)
+            probs = label_issues.out_of_fold_probabilities(
+                items,
+                folds=folds,
+                seed=seed,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+        found = label_issues.find_issues(items, probs)
+        label_issues.write_issues(found, output)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    flags = sum(1 for i in found if i.label == "flag")
+    typer.echo(
+        f"{len(items)} items checked: {len(found)} issues ({flags} flag, "
+        f"{len(found) - flags} category) written to {output}"
+    )
+    for issue in found[:top]:
+        typer.echo(f"{issue.rank:>4}. {issue.id} [{issue.label}] {issue.reason}")
