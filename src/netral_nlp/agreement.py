@@ -16,7 +16,7 @@ from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
 
-from .labels import CATEGORY_NAMES
+from .labels import CATEGORY_NAMES, RATIONALE_ROLES
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,6 @@ def sample_ids(ids: Iterable[str], n: int, seed: int = 13) -> list[str]:
 
 # --------------------------------------------------------------------------- rationale spans
 
-RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
 _WORD_RE = re.compile(r"\w+")
 
 

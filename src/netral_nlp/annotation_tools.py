@@ -23,11 +23,10 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from .data import AnnotationError, normalise_for_dedup, read_records
-from .labels import CATEGORY_NAMES
+from .labels import CATEGORY_NAMES, RATIONALE_ROLES
 from .prediction import SpanKind
 
 # Rationale roles of LABELS.md, in the order the labelling tools show them.
-RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
 # Model evidence that marks a rationale role; other span kinds explain, they do not mark.
 ROLE_OF_SPAN_KIND = {
     SpanKind.ASN_ROLE.value: "actor",
