@@ -20,11 +20,12 @@ import pytest
 
 from netral_nlp import batch
 from netral_nlp.batch import ScoreOptions, score_file
-from netral_nlp.io import InputError, RowWriter
+from netral_nlp.io import InputError
+from netral_nlp.output import RowWriter
 
 
 def options(model: Path, input: Path, output: Path | None, **kwargs: Any) -> ScoreOptions:
-    kwargs = {"workers": 1, "quiet": True} | kwargs
+    kwargs = {"workers": 1} | kwargs
     return ScoreOptions(input=input, output=output, model=model, **kwargs)
 
 
@@ -315,7 +316,7 @@ from pathlib import Path
 from netral_nlp.batch import ScoreOptions, score_file
 source, out, model, workers = sys.argv[1:]
 score_file(ScoreOptions(input=source, output=Path(out), model=Path(model), batch_size=25,
-                        shard_rows=50, workers=int(workers), resume=True, quiet=True))
+                        shard_rows=50, workers=int(workers), resume=True))
 """
 
 
@@ -382,7 +383,7 @@ def test_options_are_checked():
         ScoreOptions(input="x.jsonl", shard_format="csv")
     with pytest.raises(ValueError, match="batch_size"):
         ScoreOptions(input="x.jsonl", batch_size=0)
-    assert batch._output_directory(Path("out")) == Path("out")
-    assert batch._output_directory("out.d/") == Path("out.d")
-    assert batch._output_directory(Path("out.jsonl")) is None
-    assert batch._output_directory(Path("-")) is None
+    assert batch.output_directory(Path("out")) == Path("out")
+    assert batch.output_directory("out.d/") == Path("out.d")
+    assert batch.output_directory(Path("out.jsonl")) is None
+    assert batch.output_directory(Path("-")) is None

@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from netral_nlp import io as nio
-from netral_nlp.io import FieldMap, InputError, RowWriter, looks_binary, read_chunks
+from netral_nlp.io import FieldMap, InputError, looks_binary, read_chunks
 from netral_nlp.limits import MAX_TEXT_CHARS
+from netral_nlp.output import RowWriter
 from netral_nlp.prediction import Prediction, Span
 
 ROWS = [

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .labels import ANNOTATION_FIELDS, CATEGORY_NAMES, SOURCE_TYPES
+from .labels import ANNOTATION_FIELDS, CATEGORY_NAMES, JSON_TYPE_NAMES, SOURCE_TYPES
 
 if TYPE_CHECKING:
     import datasets
@@ -44,17 +44,6 @@ _NUM_PERM = 128
 _MINHASH_SEED = 1
 # Standard error of a 128-permutation estimate is sqrt(J(1-J)/128) <= 0.045: 0.15 is > 3 SE.
 _ESTIMATE_MARGIN = 0.15
-
-# JSON's names for Python types, for messages such as "expected string, got number".
-JSON_TYPE_NAMES = {
-    str: "string",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    list: "list",
-    dict: "object",
-    type(None): "null",
-}
 
 
 class AnnotationError(ValueError):
