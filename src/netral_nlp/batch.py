@@ -120,9 +120,10 @@ def score_rows(
     """The output row (``Prediction.row()``) of each input row, in order, scoring
     ``batch_size`` rows at a time, so any stream scores in flat memory.
 
-    An input row is a dict with ``text`` and optionally ``id`` and ``author_context``,
-    checked by the rules of the feed readers; the first that breaks one raises ValueError
-    naming its 1-based position, id and reason.
+    An input row is a dict with ``text`` and optionally ``id`` (``line-N`` when absent, N
+    its 1-based position, as in files) and ``author_context``, checked by the rules of the
+    feed readers; the first that breaks one raises ValueError naming its position, id and
+    reason.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
@@ -136,7 +137,7 @@ def score_rows(
 
 
 def _checked(position: int, row: Mapping[str, Any]) -> Row:
-    item = to_row(position, dict(row))
+    item = to_row(position, row)
     if isinstance(item, Rejection):
         where = f"row {position}" + (f" (id {item.id!r})" if item.id is not None else "")
         raise ValueError(f"{where}: {item.reason}")

@@ -18,7 +18,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -348,7 +348,7 @@ def _chunks(
         raise InputError(f"{source} has no rows")
 
 
-def to_row(line: int, obj: dict[str, Any], fields: FieldMap = FieldMap()) -> Row | Rejection:
+def to_row(line: int, obj: Mapping[str, Any], fields: FieldMap = FieldMap()) -> Row | Rejection:
     """Validate one record (``line`` is its position, for the id ``line-N`` when it has
     none): the scorable Row, or a Rejection naming the field and the rule it broke."""
     item_id = obj.get(fields.id)
