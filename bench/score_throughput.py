@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from netral_nlp.io import RowWriter, encode_rows, read_chunks
+from netral_nlp.io import read_chunks
 from netral_nlp.model import default_model_dir, load_model
+from netral_nlp.output import RowWriter, encode_rows
 
 ASN = "ASN PNS camat lurah sekda guru bidan kadis kabid kasubag honorer penyuluh".split()
 POLITICAL = (

@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -21,6 +23,9 @@ from .annotations_cli import annotations_app
 from .data_cli import data_app
 from .train import BaselineTrainConfig, train_baseline
 from .transformer_train import TransformerTrainConfig
+
+if TYPE_CHECKING:
+    from .batch import Summary
 
 app = typer.Typer(
     name="netral",
@@ -174,7 +179,7 @@ def score(
     ] = False,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
-    from .batch import ScoreOptions, score_file
+    from .batch import NothingScored, ScoreOptions, score_file
 
     options = ScoreOptions(
         input=input,
@@ -189,23 +194,76 @@ def score(
         runtime=runtime.value,
         resume=resume,
         force=force,
-        quiet=quiet,
         shard_rows=shard_rows,
         shard_format=shard_format,
     )
-    summary = score_file(options)
+    failed: NothingScored | None = None
+    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
+        try:
+            summary = score_file(options, progress=advance)
+        except NothingScored as exc:
+            summary, failed = exc.summary, exc
+    if not quiet:
+        _print_summary(summary)
+    if failed is not None:
+        _fail(str(failed))
     if summary.rejected and not quiet:
         typer.echo(f"{summary.rejected} rows rejected; see {summary.errors_path}", err=True)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rows/s progress line on stderr, advanced by the scorer's callback; None (no
+    callback) when disabled. Transient: gone before the summary is printed."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    started, done = time.perf_counter(), 0
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, description=f"scoring: {done:,} rows, {rate:,.0f} rows/s")
+
+        yield advance
+
+
+def _print_summary(summary: Summary) -> None:
+    """The end-of-run summary of ``score``, on stderr (plain text when not a terminal)."""
+    from rich.console import Console
+
+    from .labels import display_name
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    s = summary
+    share = s.flagged / s.scored if s.scored else 0.0
+    console.print(
+        f"{s.rows_read:,} rows read: {s.scored:,} scored, {s.rejected:,} rejected, "
+        f"{s.flagged:,} flagged ({share:.1%}); {s.seconds:.1f} s, {s.rows_per_s:,.0f} rows/s",
+        markup=False,
+    )
+    for name, n in s.per_category.items():
+        console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
 
 
 @app.command()
 @friendly
 def report(
-    scored: Annotated[Path, typer.Argument(help="A file written by `netral score`.")],
+    scored: Annotated[
+        Path, typer.Argument(help="A file or run directory written by `netral score`.")
+    ],
     top: Annotated[int, typer.Option(help="How many flagged items to show.")] = 20,
     lang: Annotated[str, typer.Option(help="Category names in id (Indonesian) or en.")] = "id",
 ) -> None:
-    """Print a readable summary of a scored file: counts and the flagged items with evidence."""
+    """Print a readable summary of a scored file or run directory: counts and the flagged
+    items with evidence."""
     from .report import print_report
 
     print_report(scored, top=top, lang=lang)

@@ -69,11 +69,6 @@ ANNOTATION_FIELDS: dict[str, tuple[type, ...]] = {
     "categories": (list,),
 }
 
-
-# Roles of a rationale span (LABELS.md): who acted, what they did, for whom, and for an
-# unflagged item what makes it not a violation.
-RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
-
 # JSON's names for Python types, for messages such as "expected string, got number".
 JSON_TYPE_NAMES: dict[type, str] = {
     str: "string",
@@ -84,6 +79,16 @@ JSON_TYPE_NAMES: dict[type, str] = {
     dict: "object",
     type(None): "null",
 }
+
+
+def json_type_name(value: object) -> str:
+    """The JSON name of ``value``'s type ("string", "number", "null"...), for messages."""
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+# Roles of a rationale span (LABELS.md): who acted, what they did, for whom, and for an
+# unflagged item what makes it not a violation.
+RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
 
 
 class SchemaMismatchError(ValueError):
