@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .io import InputError, open_records
+from .shards import shard_files
 
 JSON_CELLS = ("categories", "category_scores", "evidence", "evidence_spans", "rationales")
 TEXT_FIELDS = ("text", "author_context", "source_type")
@@ -47,8 +48,6 @@ def _records(path: str | Path) -> list[tuple[str, int, dict[str, Any]]]:
     """(file, line, object) of a scored file, or of every shard of a sharded run's
     directory in input order."""
     if Path(path).is_dir():
-        from .batch import shard_files
-
         files = shard_files(path)
     elif Path(path).is_file():
         files = [Path(path)]
