@@ -302,30 +302,46 @@ def evaluate(
         "data/annotations"
     ),
     split: Annotated[
-        str, typer.Option(help="Split to evaluate: train, dev, test or all.")
-    ] = "test",
+        str | None,
+        typer.Option(
+            help="Split to evaluate (train, dev, test or all) when the items have splits; "
+            "default test. Items without a split are all evaluated."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
-    """Precision, recall, F1, PR-AUC, confusion and calibration of a model on a split."""
-    from .data import read_annotations
-    from .evaluate import evaluate as run_evaluate
+    """Precision, recall, F1, operating points, figures by source type and for unambiguous
+    items, category macro-F1 and evidence overlap of a model on labelled items."""
+    from .evaluate import evaluate_items, read_extras
     from .model import load_model
-    from .report import print_metrics
+    from .report import print_evaluation
 
-    items = read_annotations(data)
-    if split != "all":
-        items = [i for i in items if i.split == split]
+    items, extras = read_extras(data)
+    if any(i.split for i in items):
+        split = split or "test"
+        if split != "all":
+            items = [i for i in items if i.split == split]
+    elif split not in (None, "all"):
+        _fail(f"{data}: the items have no split field; leave out --split")
     if not items:
         _fail(f"no items with split {split!r} in {data}")
     clf = load_model(model)
     preds = clf.predict([i.text for i in items], [i.author_context for i in items])
-    metrics = run_evaluate([i.flag for i in items], [i.categories for i in items], preds)
+    metrics = evaluate_items(
+        items,
+        preds,
+        threshold=clf.manifest.thresholds.get("flag"),
+        ambiguous=[bool(extras[i.id].get("ambiguous")) for i in items]
+        if any("ambiguous" in extras[i.id] for i in items)
+        else None,
+        rationales=[extras[i.id].get("rationales") for i in items],
+    )
     metrics["model"] = clf.manifest.model_id
-    metrics["split"] = split
+    metrics["split"] = split or "all"
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
-        print_metrics(metrics, title=f"{clf.manifest.model_id} on {data} [{split}]")
+        print_evaluation(metrics, title=f"{clf.manifest.model_id} on {data} [{split or 'all'}]")
 
 
 @app.command()
