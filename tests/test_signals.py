@@ -1,10 +1,8 @@
 import numpy as np
 import pytest
 
-from netral_nlp.signals import LEXICONS, SENTENCE_FEATURES, lexicon
+from netral_nlp.signals import FEATURE_NAMES, LEXICONS, SENTENCE_FEATURES, analyse, detect, lexicon
 from netral_nlp.text import sentences
-
-from netral_nlp.signals import FEATURE_NAMES, analyse, detect
 
 
 def feats(text: str, author: str | None = None) -> dict[str, float]:

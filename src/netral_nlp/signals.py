@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -40,7 +40,7 @@ class Entry:
     note: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(name: str) -> tuple[Entry, ...]:
     """Entries of ``resources/<name>.tsv``: lines ``pattern<TAB>type<TAB>note``; lines
     starting with ``# `` are comments (a pattern may itself start with ``#``, a hashtag)."""
@@ -61,7 +61,7 @@ def _rx(alternatives: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
 
 
-@lru_cache(maxsize=None)
+@cache
 def patterns(name: str, *types: str) -> re.Pattern[str]:
     """The compiled alternation of the entries of lexicon ``name`` whose type is in ``types``
     (every entry when none is given)."""
@@ -327,7 +327,7 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
                         a.start > act.start,
                         abs(a.start - act.start),
                         kind,
-                    )  # fmt: skip
+                    )
                     for kind, group in (
                         ("asn", asn_spans),
                         ("non", non_spans),

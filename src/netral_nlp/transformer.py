@@ -15,7 +15,6 @@ model card and ``manifest.json``; ``netral export`` adds ``model.onnx`` and
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
