@@ -72,11 +72,14 @@ def train_baseline(
     from sklearn.metrics import average_precision_score
 
     from .baseline import BaselineClassifier, BaselineConfig, docs_for
-    from .data import data_hash, read_annotations
-    from .evaluate import evaluate
+    from .data import data_hash, read_annotations, read_records
+    from .evaluate import evaluate_items, operating_point, pr_curve
     from .features import FeatureConfig
 
     items = read_annotations(config.data)
+    gold_spans = {
+        str(obj.get("id")): obj.get("rationales") for _, _, obj in read_records(config.data)
+    }
     parts = _splits(items)
     progress(
         f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}"
@@ -85,6 +88,8 @@ def train_baseline(
         k: docs_for([i.text for i in v], [i.author_context for i in v]) for k, v in parts.items()
     }
     labels = {k: label_matrix(v) for k, v in parts.items()}
+    spans = {k: [gold_spans.get(i.id) for i in v] for k, v in parts.items()}
+    progress("rationales: " + ", ".join(f"{k} {sum(1 for r in v if r)}" for k, v in spans.items()))
 
     def manifest() -> Manifest:
         return Manifest(
@@ -95,27 +100,35 @@ def train_baseline(
             netral_version=__version__,
         )
 
-    def fit(c: float, calibrate: bool, part_docs: list[Any], part_labels: np.ndarray) -> Any:
-        cfg = BaselineConfig(
-            features=FeatureConfig(), C=c, seed=config.seed, calibration_folds=5 if calibrate else 0
-        )
-        return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest())
+    def fit(c: float, part_docs: list[Any], part_labels: np.ndarray, part_spans: list[Any]) -> Any:
+        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed)
+        return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest(), part_spans)
 
-    # PR-AUC ranks scores, and Platt scaling is monotonic: choose C without calibrating.
-    best_ap, c_best = -1.0, config.c_grid[0]
+    best_ap, c_best, model = -1.0, config.c_grid[0], None
     for c in config.c_grid:
-        dev_probs = fit(c, False, docs["train"], labels["train"]).probabilities(docs["dev"])
+        candidate = fit(c, docs["train"], labels["train"], spans["train"])
+        dev_probs = candidate.probabilities(docs["dev"])
         ap = float(average_precision_score(labels["dev"][:, 0], dev_probs[:, 0]))
         progress(f"C={c:g}: dev flag PR-AUC {ap:.4f}")
         if ap > best_ap + 1e-9:
-            best_ap, c_best = ap, c
-    model = fit(c_best, True, docs["train"], labels["train"])
-    thresholds = tune_thresholds(labels["dev"], model.probabilities(docs["dev"]))
+            best_ap, c_best, model = ap, c, candidate
+    dev_probs = model.probabilities(docs["dev"])
+    thresholds = tune_thresholds(labels["dev"], dev_probs)
+    # categories are decided only for flagged items: tune them on the flagged dev items
+    flagged = labels["dev"][:, 0] == 1
+    if flagged.any():
+        for name, t in tune_thresholds(labels["dev"][flagged], dev_probs[flagged]).items():
+            if name != "flag":
+                thresholds[name] = t
+    dev_curve = pr_curve(labels["dev"][:, 0], dev_probs[:, 0])
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
     if config.refit_on_dev:
         progress("refitting on train+dev")
         model = fit(
-            c_best, True, docs["train"] + docs["dev"], np.vstack([labels["train"], labels["dev"]])
+            c_best,
+            docs["train"] + docs["dev"],
+            np.vstack([labels["train"], labels["dev"]]),
+            spans["train"] + spans["dev"],
         )
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
@@ -124,11 +137,15 @@ def train_baseline(
         "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0),
     }
 
-    metrics: dict[str, Any] = {}
+    metrics: dict[str, Any] = {"dev_curve": dev_curve}
     if parts["test"]:
         test = parts["test"]
         preds = model.predict([i.text for i in test], [i.author_context for i in test])
-        metrics["test"] = evaluate([i.flag for i in test], [i.categories for i in test], preds)
+        metrics["test"] = evaluate_items(
+            test, preds, threshold=thresholds["flag"], rationales=spans["test"]
+        )
+        metrics["test"].pop("by_source_type", None)
+        metrics["operating_point"] = operating_point(metrics["test"], thresholds["flag"])
     model.manifest.metrics = metrics
     model.save(config.out)
     progress(f"saved {model.manifest.model_id} to {config.out}")
