@@ -72,8 +72,13 @@ HEAD_FEATURES: tuple[str, ...] = (
     "headline",
     "single_sentence",
     "doc_logit_x_single",
+    "long",
+    "doc_logit_x_long",
+    "sentence_max_x_long",
+    "sentence_top2_x_long",
     *_DOC_SIGNALS,
 )
+LONG_SENTENCES = 6  # a text of this many sentences or more is "long" (news, not a post)
 
 
 @dataclass
@@ -85,6 +90,8 @@ class BaselineConfig:
     C: float = 4.0  # inverse L2 strength of the TF-IDF heads
     sentence_C: float = 1.0  # inverse L2 strength of the sentence scorer
     head_C: float = 1.0  # inverse L2 strength of the document flag head
+    category_focus: float = 1.0  # category rows: this share from the act sentences, rest whole text
+    category_flagged_only: bool = True  # fit category heads on flagged items only
     calibration_folds: int = 5
     seed: int = 13
     evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
@@ -158,14 +165,21 @@ class BaselineClassifier:
         mean, std = head_x.mean(axis=0), head_x.std(axis=0) + 1e-6
         h_coef, h_b = _fit_logistic((head_x - mean) / std, labels[:, 0], config.head_C, config)
 
-        # category heads: the sentences that carry the act, flagged items only
-        flagged = np.flatnonzero(labels[:, 0] == 1)
+        # category heads: the sentences that carry the act, mixed with the whole text
+        flagged = (
+            np.flatnonzero(labels[:, 0] == 1)
+            if config.category_flagged_only
+            else np.arange(len(docs))
+        )
         focus = focus_docs(
             [docs[i] for i in flagged],
             [s_oof[offsets[i] : offsets[i + 1]] for i in flagged],
             [rationales[i] if rationales is not None else None for i in flagged],
         )
-        xf_used = featurizer.transform(focus)[:, used] if focus else x[flagged][:, used]
+        w = config.category_focus
+        x_flagged = x[flagged]
+        xf = w * featurizer.transform(focus) + (1 - w) * x_flagged if focus else x_flagged
+        xf_used = xf[:, used]
         for h in range(1, n_heads):
             coef[h, used], intercept[h], platt[h], _ = _fit_head(
                 xf_used, labels[flagged, h], config
@@ -226,7 +240,8 @@ class BaselineClassifier:
             z_long = np.asarray(self.featurizer.transform(focus) @ self._coef_t[:, 1:])
         z_cat = np.asarray(x_focus @ self._coef_t[:, 1:]) + self.intercept[1:]
         if long_docs:
-            z_cat[long_docs] = z_long + self.intercept[1:]
+            w = self.config.category_focus
+            z_cat[long_docs] = w * z_long + (1 - w) * z_cat[long_docs] + w * self.intercept[1:]
         probs = np.empty((len(docs), len(HEADS)))
         probs[:, 0] = sigmoid(z_flag)
         probs[:, 1:] = sigmoid(z_cat * self.platt[1:, 0] + self.platt[1:, 1])
@@ -401,10 +416,13 @@ def head_features(
             out[k, 3] = float((z > 0).mean())
             out[k, 4] = z[0]
         single = float(len(z) <= 1)
+        long = float(len(z) >= LONG_SENTENCES)
         out[k, 0] = doc_logit[k]
         out[k, 5] = single
         out[k, 6] = doc_logit[k] * single
-        out[k, 7:] = [doc.analysis.features[_F[name]] for name in _DOC_SIGNALS]
+        out[k, 7] = long
+        out[k, 8:11] = out[k, [0, 1, 2]] * long
+        out[k, 11:] = [doc.analysis.features[_F[name]] for name in _DOC_SIGNALS]
     return np.clip(out, -20, 20)
 
 

@@ -174,6 +174,7 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "asn_target",
     "act_target",
     "previous_asn_act",
+    "document_asn_act",
     *(f"frame_{k}" for k in FRAME_KINDS),
     "quote",
     "first_sentence",
@@ -376,6 +377,11 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
                 row[_SF[f"cue_{CATEGORY_NAMES_CUED[j]}"]] = 1
         previous_asn = has_asn
 
+    if n and sf[:, _SF["actor_asn"]].any():
+        # an act whose actor is a pronoun or named earlier, in a text about an ASN
+        sf[:, _SF["document_asn_act"]] = (sf[:, _SF["act_unnegated"]] > 0) & (
+            sf[:, _SF["actor_non_asn"]] == 0
+        )
     anyf = sf.max(axis=0) if n else np.zeros(len(SENTENCE_FEATURES))
     share = sf.mean(axis=0) if n else np.zeros(len(SENTENCE_FEATURES))
     framed = sf[
