@@ -46,6 +46,7 @@ from .manifest import Manifest, ModelLoadError, check_preprocess_version, sha256
 from .prediction import HEADS, Prediction, decide, sigmoid
 from .signals import FEATURE_NAMES, SENTENCE_FEATURES
 from .text import PREPROCESS_VERSION
+from .text import sentences as split_sentences
 
 WEIGHTS_FILE = "weights.npz"
 CONFIG_FILE = "config.json"
@@ -88,9 +89,12 @@ class BaselineConfig:
     features: FeatureConfig
     sentences: SentenceConfig = field(default_factory=SentenceConfig)
     C: float = 4.0  # inverse L2 strength of the TF-IDF heads
-    sentence_C: float = 1.0  # inverse L2 strength of the sentence scorer
+    sentence_C: float = 0.3  # inverse L2 strength of the sentence scorer
     head_C: float = 1.0  # inverse L2 strength of the document flag head
-    category_focus: float = 1.0  # category rows: this share from the act sentences, rest whole text
+    long_doc_logit: bool = True  # whether the flag head reads the TF-IDF score of long texts
+    long_shift: float = 0.0  # added to the flag logit of long texts (set on dev by training)
+    augment: float = 0.1  # synthetic neutral texts added to training, as a share of it
+    category_focus: float = 0.5  # category rows: this share from the act sentences, rest whole text
     category_flagged_only: bool = True  # fit category heads on flagged items only
     calibration_folds: int = 5
     seed: int = 13
@@ -146,6 +150,12 @@ class BaselineClassifier:
     ) -> BaselineClassifier:
         """Fit every part. ``labels`` is (n_docs, len(HEADS)) of 0/1 in HEADS order;
         ``rationales`` (same order, optional) the gold spans of each item."""
+        extra = neutral_texts(docs, labels[:, 0], config.augment, config.seed)
+        if extra:
+            docs = [*docs, *(make_doc(t) for t in extra)]
+            labels = np.vstack([labels, np.zeros((len(extra), labels.shape[1]), dtype=int)])
+            if rationales is not None:
+                rationales = [*rationales, *([None] * len(extra))]
         featurizer = Featurizer(config.features).fit(docs)
         x = featurizer.transform(docs)
         used = np.unique(x.indices)  # fit on the columns that occur
@@ -161,7 +171,7 @@ class BaselineClassifier:
         y_sent = sentence_labels(docs, labels[:, 0], rationales, offsets)
         s_coef, s_b, s_oof = _fit_sentences(s, y_sent, offsets, config)
 
-        head_x = head_features(docs, doc_oof, s_oof, offsets)
+        head_x = head_features(docs, doc_oof, s_oof, offsets, config.long_doc_logit)
         mean, std = head_x.mean(axis=0), head_x.std(axis=0) + 1e-6
         h_coef, h_b = _fit_logistic((head_x - mean) / std, labels[:, 0], config.head_C, config)
 
@@ -227,8 +237,11 @@ class BaselineClassifier:
 
     def _probabilities(self, docs: Sequence[Doc]) -> tuple[np.ndarray, _Parts]:
         parts = self._parts(docs)
-        head_x = head_features(docs, parts.doc_logit, parts.sentence_logit, parts.offsets)
+        head_x = head_features(
+            docs, parts.doc_logit, parts.sentence_logit, parts.offsets, self.config.long_doc_logit
+        )
         z_flag = ((head_x - self.head_mean) / self.head_std) @ self.head_coef + self.head_intercept
+        z_flag = z_flag + self.config.long_shift * head_x[:, HEAD_FEATURES.index("long")]
         long_docs = [i for i, d in enumerate(docs) if len(d.analysis.sentences) > FOCUS_SENTENCES]
         x_focus = parts.x
         if long_docs:
@@ -360,6 +373,38 @@ class BaselineClassifier:
 # -- the parts -------------------------------------------------------------------------
 
 
+def neutral_texts(docs: Sequence[Doc], flags: np.ndarray, share: float, seed: int) -> list[str]:
+    """Synthetic unflagged texts built from the unflagged training texts, ``share`` x
+    len(docs) of them: one sentence repeated, and a bag of their words without punctuation,
+    at lengths from 50 to 3,000 words. Repeating or shuffling texts without a violation
+    gives none, so they teach the heads that length and repetition alone are no evidence.
+    (Digests of several joined texts were tried too: they taught that long news is
+    neutral and cost recall on real reports.)"""
+    import random
+
+    negatives = [d.text for d, f in zip(docs, flags, strict=True) if not f and d.text.strip()]
+    n = int(share * len(docs))
+    if not negatives or n == 0:
+        return []
+    rng = random.Random(seed)
+    out = []
+    for k in range(n):
+        size = rng.choice((50, 100, 200, 400, 800, 1500, 3000))
+        if k % 2:  # one sentence of an unflagged text, repeated
+            text = rng.choice(negatives)
+            spans = split_sentences(text) or [(0, len(text))]
+            s, e = rng.choice(spans)
+            sentence = text[s:e]
+            out.append(" ".join([sentence] * max(2, size // max(len(sentence.split()), 1))))
+        else:  # a bag of their words
+            words: list[str] = []
+            while len(words) < size:
+                words.extend(rng.choice(negatives).split())
+            rng.shuffle(words)
+            out.append(" ".join(w.strip(".,!?") for w in words[:size]))
+    return out
+
+
 def sentence_labels(
     docs: Sequence[Doc],
     flags: np.ndarray,
@@ -403,9 +448,15 @@ def sentence_labels(
 
 
 def head_features(
-    docs: Sequence[Doc], doc_logit: np.ndarray, sentence_logit: np.ndarray, offsets: np.ndarray
+    docs: Sequence[Doc],
+    doc_logit: np.ndarray,
+    sentence_logit: np.ndarray,
+    offsets: np.ndarray,
+    long_doc_logit: bool = True,
 ) -> np.ndarray:
-    """(n_docs, len(HEAD_FEATURES)) inputs of the flag head: none grows with length."""
+    """(n_docs, len(HEAD_FEATURES)) inputs of the flag head: none grows with length. With
+    ``long_doc_logit`` false, a long text's TF-IDF score is left out (0): its sentences
+    decide."""
     out = np.zeros((len(docs), len(HEAD_FEATURES)))
     for k, doc in enumerate(docs):
         z = sentence_logit[offsets[k] : offsets[k + 1]]
@@ -417,7 +468,7 @@ def head_features(
             out[k, 4] = z[0]
         single = float(len(z) <= 1)
         long = float(len(z) >= LONG_SENTENCES)
-        out[k, 0] = doc_logit[k]
+        out[k, 0] = doc_logit[k] if long_doc_logit or not long else 0.0
         out[k, 5] = single
         out[k, 6] = doc_logit[k] * single
         out[k, 7] = long

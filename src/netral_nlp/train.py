@@ -65,6 +65,25 @@ def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
     return {h: round(best_threshold(gold[:, j], probs[:, j]), 6) for j, h in enumerate(heads)}
 
 
+def _long_shift(docs: Sequence[Any], y: np.ndarray, p: np.ndarray) -> float:
+    """Logit shift that moves the best dev threshold of long texts (news, reports) onto
+    that of all texts, so one flag threshold serves posts and articles: a real report
+    hides its act among procedure sentences and scores lower than a post of the same
+    strength. 0 when dev has too few long texts of either class (fewer than 10)."""
+    from .baseline import LONG_SENTENCES
+    from .evaluate import robust_threshold
+
+    def logit(t: float) -> float:
+        t = min(max(t, 1e-6), 1 - 1e-6)
+        return float(np.log(t / (1 - t)))
+
+    long = np.array([len(d.analysis.sentences) >= LONG_SENTENCES for d in docs])
+    if min(int(y[long].sum()), int((1 - y[long]).sum())) < 10:
+        return 0.0
+    t_all, t_long = robust_threshold(y, p), robust_threshold(y[long], p[long])
+    return round(float(logit(t_all) - logit(t_long)), 6)
+
+
 def train_baseline(
     config: TrainConfig, progress: Callable[[str], None] = log.info
 ) -> tuple[Any, dict[str, Any]]:
@@ -73,7 +92,7 @@ def train_baseline(
 
     from .baseline import BaselineClassifier, BaselineConfig, docs_for
     from .data import data_hash, read_annotations, read_records
-    from .evaluate import evaluate_items, operating_point, pr_curve
+    from .evaluate import evaluate_items, operating_point, pr_curve, robust_threshold
     from .features import FeatureConfig
 
     items = read_annotations(config.data)
@@ -113,7 +132,13 @@ def train_baseline(
         if ap > best_ap + 1e-9:
             best_ap, c_best, model = ap, c, candidate
     dev_probs = model.probabilities(docs["dev"])
+    long_shift = _long_shift(docs["dev"], labels["dev"][:, 0], dev_probs[:, 0])
+    if long_shift:
+        progress(f"long texts: flag logit shift {long_shift:+.3f}")
+        model.config.long_shift = long_shift
+        dev_probs = model.probabilities(docs["dev"])
     thresholds = tune_thresholds(labels["dev"], dev_probs)
+    thresholds["flag"] = round(robust_threshold(labels["dev"][:, 0], dev_probs[:, 0]), 6)
     # categories are decided only for flagged items: tune them on the flagged dev items
     flagged = labels["dev"][:, 0] == 1
     if flagged.any():
@@ -129,6 +154,7 @@ def train_baseline(
             docs["train"] + docs["dev"],
             np.vstack([labels["train"], labels["dev"]]),
             spans["train"] + spans["dev"],
+            long_shift,
         )
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
