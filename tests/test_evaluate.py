@@ -95,3 +95,37 @@ def test_evaluate_command_needs_no_split(tiny_model, write_jsonl, make_item, mon
         app, ["evaluate", "--model", str(tiny_model), "--data", str(path), "--split", "dev"]
     )
     assert wrong.exit_code == 2 and "no split field" in wrong.stderr
+
+
+def test_score_min_precision_uses_the_dev_curve(mini_baseline, write_jsonl, feed_rows, tmp_path):
+    from netral_nlp.manifest import Manifest
+
+    curve = Manifest.read(mini_baseline).metrics["dev_curve"]
+    assert curve and all(len(point) == 3 for point in curve)
+    path = write_jsonl("in.jsonl", feed_rows(6))
+    out = tmp_path / "out.jsonl"
+    lowest = min(p for _, p, _ in curve)
+    result = runner.invoke(
+        app,
+        ["score", str(path), "-o", str(out), "--model", str(mini_baseline),
+         "--min-precision", str(lowest), "--workers", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "flag threshold" in result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    t = threshold_for_precision(curve, lowest)
+    assert all(r["flag"] == (r["score"] >= t) for r in rows)
+
+
+def test_score_min_precision_without_a_curve_is_one_line(tiny_model, write_jsonl, feed_rows):
+    path = write_jsonl("in.jsonl", feed_rows(2))
+    result = runner.invoke(
+        app, ["score", str(path), "--model", str(tiny_model), "--min-precision", "0.9"]
+    )
+    assert result.exit_code == 2
+    assert "no dev curve" in result.stderr and "Traceback" not in result.output
+
+
+def test_model_card_shows_the_operating_point(mini_baseline):
+    card = (mini_baseline / "README.md").read_text()
+    assert "## Operating point" in card and "1% prevalence" in card

@@ -167,9 +167,27 @@ def score(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    min_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Flag at the lowest threshold whose precision on the model's dev curve "
+            "reaches this (instead of the tuned threshold).",
+        ),
+    ] = None,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
     from .batch import ScoreOptions, score_file
+
+    flag_threshold = None
+    if min_precision is not None:
+        flag_threshold = _threshold_for_precision(model, min_precision)
+        if not quiet:
+            typer.echo(
+                f"flag threshold {flag_threshold:.4f} (dev precision >= {min_precision:g})",
+                err=True,
+            )
 
     options = ScoreOptions(
         input=input,
@@ -187,10 +205,27 @@ def score(
         quiet=quiet,
         shard_rows=shard_rows,
         shard_format=shard_format,
+        flag_threshold=flag_threshold,
     )
     summary = score_file(options)
     if summary.rejected and not quiet:
         typer.echo(f"{summary.rejected} rows rejected; see {summary.errors_path}", err=True)
+
+
+def _threshold_for_precision(model: Path | None, min_precision: float) -> float:
+    """The flag threshold for ``--min-precision``, from the dev curve in the manifest."""
+    from .evaluate import threshold_for_precision
+    from .manifest import Manifest
+    from .model import default_model_dir
+
+    directory = Path(model) if model else default_model_dir()
+    curve = Manifest.read(directory).metrics.get("dev_curve")
+    if not curve:
+        _fail(f"{directory}: the manifest has no dev curve (metrics.dev_curve); retrain it")
+    try:
+        return threshold_for_precision(curve, min_precision)
+    except ValueError as exc:
+        _fail(f"{directory}: {exc}")
 
 
 @app.command()

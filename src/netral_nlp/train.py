@@ -119,8 +119,14 @@ def train_baseline(
             netral_version=__version__,
         )
 
-    def fit(c: float, part_docs: list[Any], part_labels: np.ndarray, part_spans: list[Any]) -> Any:
-        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed)
+    def fit(
+        c: float,
+        part_docs: list[Any],
+        part_labels: np.ndarray,
+        part_spans: list[Any],
+        long_shift: float = 0.0,
+    ) -> Any:
+        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed, long_shift=long_shift)
         return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest(), part_spans)
 
     best_ap, c_best, model = -1.0, config.c_grid[0], None
