@@ -225,9 +225,38 @@ class Analysis:
     sentence_features: np.ndarray  # (len(sentences), len(SENTENCE_FEATURES)) of 0/1
 
 
+# Specific kinds first: in one alternation the first group that matches at a position wins
+# ("tidak boleh" is a rule before "tidak" is a negation).
+_FRAME_ORDER = (
+    "rule",
+    "warning",
+    "statistic",
+    "pledge",
+    "sanction",
+    "cleared",
+    "misuse",
+    "procedure",
+    "attribution",
+    "hypothetical",
+    "negation",
+)
+
+
 @lru_cache(maxsize=1)
-def _frame_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((k, patterns("framing", k)) for k in FRAME_KINDS)
+def _sentence_kinds() -> tuple[re.Pattern[str], ...]:
+    """Two alternations with one named group per kind (frames; cues and the first person),
+    so a text is scanned twice rather than once per kind and sentence."""
+    frames = "|".join(
+        f"(?P<frame_{k}>" + "|".join(e.pattern for e in lexicon("framing") if e.type == k) + ")"
+        for k in _FRAME_ORDER
+    )
+    cue_groups = [
+        f"(?P<cue_{c}>" + "|".join(e.pattern for e in lexicon("category_cues") if e.type == c) + ")"
+        for c in CATEGORY_NAMES_CUED
+    ]
+    person = "|".join(e.pattern for e in lexicon("roles") if e.type == "first_person")
+    others = "|".join([*cue_groups, f"(?P<actor_first_person>{person})"])
+    return tuple(re.compile(r"(?<![\w])(?:" + body + r")(?![\w])") for body in (frames, others))
 
 
 @lru_cache(maxsize=1)
@@ -236,15 +265,11 @@ def _negating() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=1)
-def _cue_patterns() -> tuple[re.Pattern[str], ...]:
-    return tuple(patterns("category_cues", name) for name in CATEGORY_NAMES_CUED)
-
-
-@lru_cache(maxsize=1)
 def _role_patterns() -> dict[str, re.Pattern[str]]:
     return {k: patterns("roles", k) for k in ACTOR_KINDS}
 
 
+@lru_cache(maxsize=4096)  # a feed repeats its authors
 def author_kinds(author_context: str | None) -> tuple[bool, bool]:
     """(ASN, not ASN) roles named in an author context."""
     ctx = lower_same_length(author_context or "")
@@ -271,8 +296,10 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
     author_asn, author_non = author_kinds(author_context)
     roles = _role_patterns()
     negating = _negating()
-    frames = _frame_patterns()
-    cues = _cue_patterns()
+    kind_hits: list[set[str]] = [set() for _ in sentences]
+    for rx in _sentence_kinds():
+        for m in rx.finditer(low, 0, limit):
+            kind_hits[max(bisect_right(starts, m.start()) - 1, 0)].add(m.lastgroup or "")
 
     sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
     acts = negated = near_asn = near_non = 0
@@ -283,9 +310,8 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         row = sf[k]
         row[_SF["first_sentence"]] = k == 0
         row[_SF["quote"]] = bool(_QUOTE_RE.search(sentence))
-        for name, rx in frames:
-            if rx.search(sentence):
-                row[_SF[f"frame_{name}"]] = 1
+        for name in kind_hits[k]:
+            row[_SF[name]] = 1
         has_asn = any(roles["asn"].fullmatch(a.text.lower()) for a in found["asn_role"])
         has_place = bool(found["asn_role"]) and not has_asn
         non_spans = found["non_asn_actor"]
@@ -294,14 +320,13 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             not has_former or any(roles["non_asn"].fullmatch(a.text.lower()) for a in non_spans)
         )
         has_body = bool(found["reporting_body"])
-        first_person = bool(roles["first_person"].search(sentence))
+        first_person = "actor_first_person" in kind_hits[k]
         for name, on in (
             ("asn", has_asn),
             ("asn_place", has_place),
             ("non_asn", has_non),
             ("former", has_former),
             ("reporting_body", has_body),
-            ("first_person", first_person),
         ):
             row[_SF[f"actor_{name}"]] = on
         has_target = bool(found["candidate"])
@@ -372,9 +397,6 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
                     )
                     links.append((s_start, s_end))
         row[_SF["asn_target"]] = has_asn and has_target
-        for j, rx in enumerate(cues):
-            if rx.search(sentence):
-                row[_SF[f"cue_{CATEGORY_NAMES_CUED[j]}"]] = 1
         previous_asn = has_asn
 
     if n and sf[:, _SF["actor_asn"]].any():
