@@ -127,7 +127,9 @@ class BaselineClassifier:
         self.sentence_featurizer = sentence_featurizer
         # coef (n_heads, n_features): row 0 the TF-IDF flag head, then the category heads
         self.coef = arrays["coef"]
-        self._coef_t = np.ascontiguousarray(self.coef.T)
+        # contiguous copies for sparse @ dense: slicing a column per call would copy megabytes
+        self._flag_coef = np.ascontiguousarray(self.coef[0])
+        self._category_coef_t = np.ascontiguousarray(self.coef[1:].T)
         self.intercept = arrays["intercept"]  # (n_heads,)
         self.platt = arrays["platt"]  # (n_heads, 2): p = sigmoid(a * z + b), categories
         self.sentence_coef = arrays["sentence_coef"]  # (n_sentence_features,)
@@ -230,9 +232,10 @@ class BaselineClassifier:
 
     def _parts(self, docs: Sequence[Doc]) -> _Parts:
         x = self.featurizer.transform(docs)
-        doc_logit = np.asarray(x @ self._coef_t[:, 0]).ravel() + self.intercept[0]
-        s, offsets = self.sentence_featurizer.transform(docs)
-        sentence_logit = np.asarray(s @ self.sentence_coef).ravel() + self.sentence_intercept
+        doc_logit = np.asarray(x @ self._flag_coef).ravel() + self.intercept[0]
+        sentence_logit, offsets = self.sentence_featurizer.logits(
+            docs, self.sentence_coef, self.sentence_intercept
+        )
         return _Parts(x, doc_logit, sentence_logit, offsets)
 
     def _probabilities(self, docs: Sequence[Doc]) -> tuple[np.ndarray, _Parts]:
@@ -250,8 +253,8 @@ class BaselineClassifier:
                 [parts.sentence_logit[parts.offsets[i] : parts.offsets[i + 1]] for i in long_docs],
                 None,
             )
-            z_long = np.asarray(self.featurizer.transform(focus) @ self._coef_t[:, 1:])
-        z_cat = np.asarray(x_focus @ self._coef_t[:, 1:]) + self.intercept[1:]
+            z_long = np.asarray(self.featurizer.transform(focus) @ self._category_coef_t)
+        z_cat = np.asarray(x_focus @ self._category_coef_t) + self.intercept[1:]
         if long_docs:
             w = self.config.category_focus
             z_cat[long_docs] = w * z_long + (1 - w) * z_cat[long_docs] + w * self.intercept[1:]

@@ -274,17 +274,32 @@ class SentenceFeaturizer:
         self.idf = idf.astype(np.float32)
         return self
 
-    def transform(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
-        """(n_sentences, n_features) CSR and the (len(docs) + 1,) offsets of each
-        document's rows."""
+    def blocks(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The n-gram rows (CSR), the structural rows (dense, scaled) and the
+        (len(docs) + 1,) offsets of each document's rows."""
         x, offsets = self._ngrams(docs)
         x.data *= self.idf[x.indices]
         x.eliminate_zeros()
-        x = _l2_rows(x)
         struct = (
             np.vstack([d.analysis.sentence_features for d in docs])
             if docs
             else np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
         )
-        s = sp.csr_matrix(struct * self.config.structure_weight, dtype=np.float32)
+        return _l2_rows(x), struct * self.config.structure_weight, offsets
+
+    def transform(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(n_sentences, n_features) CSR and the (len(docs) + 1,) offsets of each
+        document's rows."""
+        x, struct, offsets = self.blocks(docs)
+        s = sp.csr_matrix(struct, dtype=np.float32)
         return sp.hstack([x, s], format="csr", dtype=np.float32), offsets
+
+    def logits(
+        self, docs: Sequence[Doc], coef: np.ndarray, intercept: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Linear scores of every sentence (``transform(docs) @ coef + intercept`` without
+        building the joined matrix: a few hundred microseconds less per call) and offsets."""
+        x, struct, offsets = self.blocks(docs)
+        split = 1 << self.config.bits
+        z = np.asarray(x @ coef[:split]).ravel() + struct @ coef[split:] + intercept
+        return z, offsets
