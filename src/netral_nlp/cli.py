@@ -292,6 +292,13 @@ def train(
     ] = None,
     version: Annotated[str, typer.Option(help="Model version.")] = "1.0.0",
     seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 13,
+    threshold_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Baseline only: labelled JSONL of real long texts (e.g. the real development "
+            "set) on which the long-text flag threshold is chosen; never trained on."
+        ),
+    ] = None,
     base: Annotated[
         str,
         typer.Option(
@@ -308,7 +315,14 @@ def train(
     """Train a model on the corpus, tune thresholds on dev, report test metrics, save it."""
     from .train import TrainConfig, train_baseline
 
-    config = TrainConfig(data=data, out=out, name=name or out.name, version=version, seed=seed)
+    config = TrainConfig(
+        data=data,
+        out=out,
+        name=name or out.name,
+        version=version,
+        seed=seed,
+        threshold_data=threshold_data,
+    )
     if kind is Kind.baseline:
         _, metrics = train_baseline(config, progress=lambda m: typer.echo(m, err=True))
     else:

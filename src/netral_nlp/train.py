@@ -33,6 +33,13 @@ class TrainConfig:
         default=(4.0, 8.0, 16.0), metadata={"help": "L2 inverse strengths tried on dev"}
     )
     refit_on_dev: bool = field(default=True, metadata={"help": "after tuning, refit on train+dev"})
+    threshold_data: Path | None = field(
+        default=None,
+        metadata={
+            "help": "baseline: labelled real long texts on which the long-text flag threshold "
+            "is chosen (unambiguous items when marked); one number, never trained on"
+        },
+    )
 
 
 def _splits(items: Sequence[Any]) -> dict[str, list[Any]]:
@@ -65,11 +72,20 @@ def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
     return {h: round(best_threshold(gold[:, j], probs[:, j]), 6) for j, h in enumerate(heads)}
 
 
-def _long_shift(docs: Sequence[Any], y: np.ndarray, p: np.ndarray) -> float:
-    """Logit shift that moves the best dev threshold of long texts (news, reports) onto
-    that of all texts, so one flag threshold serves posts and articles: a real report
-    hides its act among procedure sentences and scores lower than a post of the same
-    strength. 0 when dev has too few long texts of either class (fewer than 10)."""
+def _long_shift(
+    docs: Sequence[Any],
+    y: np.ndarray,
+    p: np.ndarray,
+    model: Any,
+    reference: tuple[Sequence[Any], np.ndarray] | None = None,
+) -> float:
+    """Logit shift that moves the best threshold of long texts (news, reports) onto that of
+    all dev texts, so one flag threshold serves posts and articles: a real report hides its
+    act among procedure sentences and scores lower than a post of the same strength.
+
+    The long texts are those of ``reference`` (documents, flags: real texts kept for this
+    one number) when given, else the dev split's; 0 when they hold fewer than 10 of either
+    class."""
     from .baseline import LONG_SENTENCES
     from .evaluate import robust_threshold
 
@@ -77,10 +93,15 @@ def _long_shift(docs: Sequence[Any], y: np.ndarray, p: np.ndarray) -> float:
         t = min(max(t, 1e-6), 1 - 1e-6)
         return float(np.log(t / (1 - t)))
 
-    long = np.array([len(d.analysis.sentences) >= LONG_SENTENCES for d in docs])
-    if min(int(y[long].sum()), int((1 - y[long]).sum())) < 10:
+    long_docs, long_y = docs, y
+    long_p = p
+    if reference is not None:
+        long_docs, long_y = reference
+        long_p = model.probabilities(long_docs)[:, 0] if len(long_docs) else np.zeros(0)
+    long = np.array([len(d.analysis.sentences) >= LONG_SENTENCES for d in long_docs], dtype=bool)
+    if min(int(long_y[long].sum()), int((1 - long_y[long]).sum())) < 10:
         return 0.0
-    t_all, t_long = robust_threshold(y, p), robust_threshold(y[long], p[long])
+    t_all, t_long = robust_threshold(y, p), robust_threshold(long_y[long], long_p[long])
     return round(float(logit(t_all) - logit(t_long)), 6)
 
 
@@ -138,7 +159,18 @@ def train_baseline(
         if ap > best_ap + 1e-9:
             best_ap, c_best, model = ap, c, candidate
     dev_probs = model.probabilities(docs["dev"])
-    long_shift = _long_shift(docs["dev"], labels["dev"][:, 0], dev_probs[:, 0])
+    reference = None
+    if config.threshold_data is not None:
+        from .evaluate import read_extras
+
+        ref_items, ref_extras = read_extras(config.threshold_data)
+        ref_items = [i for i in ref_items if not ref_extras[i.id].get("ambiguous")]
+        reference = (
+            docs_for([i.text for i in ref_items], [i.author_context for i in ref_items]),
+            np.array([int(i.flag) for i in ref_items]),
+        )
+        progress(f"long-text threshold from {config.threshold_data}: {len(ref_items)} items")
+    long_shift = _long_shift(docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference)
     if long_shift:
         progress(f"long texts: flag logit shift {long_shift:+.3f}")
         model.config.long_shift = long_shift
@@ -167,6 +199,8 @@ def train_baseline(
         "refit_on_dev": config.refit_on_dev,
         "c_grid": list(config.c_grid),
         "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0),
+        "long_shift": long_shift,
+        "threshold_data": str(config.threshold_data) if config.threshold_data else None,
     }
 
     metrics: dict[str, Any] = {"dev_curve": dev_curve}
