@@ -75,6 +75,17 @@ def _overlap(test: dict[str, Any] | None) -> str:
     )
 
 
+def _long_note(manifest: Manifest) -> str:
+    shift = manifest.config.get("long_shift")
+    if not shift:
+        return ""
+    source = manifest.config.get("threshold_data") or "the dev split"
+    return (
+        f"; the flag logit of texts of six or more sentences is shifted by {shift:+.3f}, "
+        f"chosen on the long texts of {source}"
+    )
+
+
 def render(manifest: Manifest) -> str:
     """The full card. Intervals are bootstrap percentiles over the test items."""
     test = manifest.metrics.get("test")
@@ -113,7 +124,7 @@ project in Indonesian social-media, news, press-release and WhatsApp styles. Dat
 `{manifest.data_hash[:16]}…`. Training items: {manifest.config.get("train_items", "n/a")}
 ({"train + dev, after tuning on dev" if manifest.config.get("refit_on_dev") else "train split"}).
 
-## Thresholds (tuned on the dev split to maximise F1)
+## Thresholds (tuned on the dev split to maximise F1{_long_note(manifest)})
 
 | head | threshold |
 | --- | --- |
