@@ -129,3 +129,28 @@ def test_score_min_precision_without_a_curve_is_one_line(tiny_model, write_jsonl
 def test_model_card_shows_the_operating_point(mini_baseline):
     card = (mini_baseline / "README.md").read_text()
     assert "## Operating point" in card and "1% prevalence" in card
+
+
+def test_training_records_threshold_data(mini_corpus, tmp_path):
+    """--threshold-data is read (unambiguous items only) and recorded in the manifest."""
+    from netral_nlp.data import read_records
+    from netral_nlp.manifest import Manifest
+    from netral_nlp.train import TrainConfig, train_baseline
+
+    rows = [
+        obj | {"ambiguous": k % 5 == 0} for k, (_, _, obj) in enumerate(read_records(mini_corpus))
+    ]
+    ref = tmp_path / "real.jsonl"
+    ref.write_text(
+        "".join(json.dumps({k: v for k, v in r.items() if k != "split"}) + "\n" for r in rows)
+    )
+    out = tmp_path / "m"
+    messages: list[str] = []
+    train_baseline(
+        TrainConfig(data=mini_corpus, out=out, c_grid=(4.0,), threshold_data=ref),
+        progress=messages.append,
+    )
+    config = Manifest.read(out).config
+    assert config["threshold_data"] == str(ref)
+    assert config["long_shift"] == 0.0  # the mini corpus has too few long texts to move it
+    assert any(f"{len(rows) - len(rows[::5])} items" in m for m in messages)
