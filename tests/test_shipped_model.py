@@ -196,3 +196,12 @@ def test_evidence_is_the_act_sentence_with_its_actor_and_act(shipped) -> None:
     assert "Camat Sukamaju" in p.spans[0].text and "berkampanye" in p.spans[0].text
     kinds = {s.kind for s in p.spans[1:]}
     assert {"asn_role", "partisan_act"} <= kinds
+
+
+def test_repeating_a_text_does_not_raise_its_score(shipped) -> None:
+    """Before: a text with a weak ASN act repeated five times crossed into the long-text
+    calibration and scored 0.46 instead of 0.22."""
+    text = "Camat Sukamaju hadir di acara warga. Harga cabai naik, kata pedagang. "
+    once = shipped.predict([text])[0].score
+    for n in (2, 5, 50, 300):
+        assert shipped.predict([text * n])[0].score <= once + 0.05

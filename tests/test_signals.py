@@ -139,3 +139,11 @@ def test_one_sentence_splitter() -> None:
         "baris",
     ]
     assert all(e - s <= 30 for s, e in sentences("kata " * 100, max_chars=30))
+
+
+def test_repeated_sentences_count_once() -> None:
+    text = "Camat ikut kampanye paslon 2. Hujan deras di pasar. "
+    one, many = analyse(text), analyse(text * 40)
+    assert many.sentences == one.sentences
+    assert np.array_equal(many.sentence_features, one.sentence_features)
+    assert [s.start for s in many.spans] == [s.start for s in one.spans]

@@ -123,7 +123,8 @@ def build_evidence(
             default=s_start,
         )
         start, end = _snippet(text, s_start, s_end, focus)
-        spans.append(Span(start, end, SpanKind.ACTOR_ACT.value, text[start:end]))
+        if start < end:  # an empty or blank text has no sentence to show
+            spans.append(Span(start, end, SpanKind.ACTOR_ACT.value, text[start:end]))
     for _, start, end in _phrases(doc, featurizer, flag_coef):
         if len(spans) >= MAX_EVIDENCE:
             break

@@ -269,6 +269,19 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
     return {k: patterns("roles", k) for k in ACTOR_KINDS}
 
 
+def _distinct(low: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The first occurrence of each sentence: repeating a sentence adds no evidence, so a
+    text repeated to look long scores as the text itself."""
+    seen: set[str] = set()
+    out = []
+    for s, e in spans:
+        key = " ".join(low[s:e].split())
+        if key not in seen:
+            seen.add(key)
+            out.append((s, e))
+    return out
+
+
 @lru_cache(maxsize=4096)  # a feed repeats its authors
 def author_kinds(author_context: str | None) -> tuple[bool, bool]:
     """(ASN, not ASN) roles named in an author context."""
@@ -285,21 +298,34 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
     """Detect signals in ``text`` (and ``author_context``) and derive sentence and document
     features."""
     low = lower_same_length(text)
-    sentences = split_sentences(text, MAX_SENTENCE_CHARS)[:MAX_SENTENCES] or [(0, len(text))]
+    sentences = _distinct(low, split_sentences(text, MAX_SENTENCE_CHARS))[:MAX_SENTENCES] or [
+        (0, len(text))
+    ]
     limit = sentences[-1][1]
-    spans = [s for s in detect(text[:limit])]
     starts = [s for s, _ in sentences]
     n = len(sentences)
+
+    def sentence_of(pos: int) -> int | None:
+        """Index of the kept sentence holding ``pos`` (None: a dropped repeat or a gap)."""
+        k = max(bisect_right(starts, pos) - 1, 0)
+        return k if pos < sentences[k][1] else None
+
+    spans = []
     inside: list[dict[str, list[SignalSpan]]] = [{k: [] for k in DETECTOR_KINDS} for _ in sentences]
-    for span in spans:
-        inside[max(bisect_right(starts, span.start) - 1, 0)][span.kind].append(span)
+    for span in detect(text[:limit]):
+        k = sentence_of(span.start)
+        if k is not None:
+            inside[k][span.kind].append(span)
+            spans.append(span)
     author_asn, author_non = author_kinds(author_context)
     roles = _role_patterns()
     negating = _negating()
     kind_hits: list[set[str]] = [set() for _ in sentences]
     for rx in _sentence_kinds():
         for m in rx.finditer(low, 0, limit):
-            kind_hits[max(bisect_right(starts, m.start()) - 1, 0)].add(m.lastgroup or "")
+            k = sentence_of(m.start())
+            if k is not None:
+                kind_hits[k].add(m.lastgroup or "")
 
     sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
     acts = negated = near_asn = near_non = 0
