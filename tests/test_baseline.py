@@ -72,3 +72,35 @@ def test_best_threshold_maximises_f1() -> None:
         t = best_threshold(y, s)
         best = max(_prf(y, (s >= c).astype(int))["f1"] for c in np.unique(s))
         assert _prf(y, (s >= t).astype(int))["f1"] == pytest.approx(best)
+
+
+def test_sentence_labels_follow_rationales_then_signals() -> None:
+    from netral_nlp.baseline import sentence_labels
+    from netral_nlp.features import make_doc
+
+    flagged = "Bawaslu memanggil pejabat. Camat ikut kampanye paslon 2. Kajian selesai."
+    act = flagged.index("ikut kampanye")
+    docs = [make_doc(flagged), make_doc(flagged), make_doc("Kades ikut kampanye paslon 2.")]
+    offsets = np.array([0, 3, 6, 7])
+    y = sentence_labels(
+        docs,
+        np.array([1, 1, 0]),
+        [[{"start": act, "end": act + 13, "role": "act"}], None, None],
+        offsets,
+    )
+    # gold act sentence positive, others left out; fallback: the ASN-act link; negatives 0
+    assert y.tolist() == [-1, 1, -1, -1, 1, -1, 0]
+
+
+def test_synthetic_neutral_texts_are_deterministic_and_long() -> None:
+    from netral_nlp.baseline import neutral_texts
+    from netral_nlp.features import make_doc
+
+    docs = [
+        make_doc("Hujan deras di pasar pagi ini. Harga cabai naik."),
+        make_doc("Camat kampanye."),
+    ]
+    a = neutral_texts(docs, np.array([0, 1]), 5.0, seed=1)
+    assert a == neutral_texts(docs, np.array([0, 1]), 5.0, seed=1)
+    assert len(a) == 10 and all("Camat" not in t for t in a)
+    assert max(len(t.split()) for t in a) >= 50

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from netral_nlp.signals import FEATURE_NAMES, analyse, detect
+from netral_nlp.signals import FEATURE_NAMES, LEXICONS, SENTENCE_FEATURES, analyse, detect, lexicon
+from netral_nlp.text import sentences
 
 
 def feats(text: str, author: str | None = None) -> dict[str, float]:
@@ -74,4 +75,75 @@ def test_abbreviations_and_thousands_do_not_end_sentences() -> None:
     assert len(a.link_sentences) == 1
     text = "Harga naik jadi Rp 1.000 per ikat. Camat ikut kampanye."
     assert len(analyse(text).link_sentences) == 1
-    assert feats(text)["log_sentences"] == pytest.approx(np.log1p(2) / 3)
+    assert len(analyse(text).sentences) == 2
+
+
+@pytest.mark.parametrize("name", LEXICONS)
+def test_every_lexicon_entry_compiles_and_has_a_known_type(name) -> None:
+    import re
+
+    entries = lexicon(name)
+    assert entries
+    for e in entries:
+        re.compile(e.pattern)  # raises on a bad entry
+        assert e.type and "\t" not in e.pattern
+    if name == "roles":
+        assert {e.type for e in entries} == {
+            "asn",
+            "asn_place",
+            "non_asn",
+            "former",
+            "reporting_body",
+            "first_person",
+        }
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Kakam", "Kepala Kampung", "Peratin", "Wali Nagari", "Geuchik", "Perbekel", "Kuwu",
+     "Bupati", "Menteri", "Kapolsek", "Ketua KPPS", "Guru madrasah swasta", "Kader"],
+)  # fmt: skip
+def test_non_asn_titles_are_typed_not_asn(title) -> None:
+    kinds = {s.kind for s in detect(f"{title} itu ikut kampanye paslon 2.")}
+    assert "non_asn_actor" in kinds and "asn_role" not in kinds
+    assert analyse(f"{title} itu ikut kampanye paslon 2.").link_sentences == []
+
+
+@pytest.mark.parametrize(
+    "title", ["Pj Kepala Desa", "Staf Sekretariat KPU", "Guru MTsN 2", "Lurah"]
+)
+def test_asn_titles(title) -> None:
+    assert analyse(f"{title} itu ikut kampanye paslon 2.").link_sentences
+
+
+def test_reporting_body_procedure_is_attribution() -> None:
+    a = analyse("Bawaslu memanggil camat untuk klarifikasi, menurut Ketua Bawaslu.")
+    row = dict(zip(SENTENCE_FEATURES, a.sentence_features[0], strict=True))
+    assert row["actor_reporting_body"] == 1 and row["frame_procedure"] == 1
+    assert row["frame_attribution"] == 1 and row["act"] == 0
+
+
+def test_document_features_do_not_grow_with_repetition() -> None:
+    one = analyse("Camat ikut kampanye paslon 2. Hujan deras di pasar.").features
+    many = analyse("Camat ikut kampanye paslon 2. Hujan deras di pasar. " * 50).features
+    assert np.allclose(one, many)
+
+
+def test_one_sentence_splitter() -> None:
+    text = 'JAKARTA, KOMPAS.com - Camat Kab. Maros hadir. Rp 1.000 dibagi! "Ya." Lalu\nbaris'
+    assert [text[s:e] for s, e in sentences(text)] == [
+        "JAKARTA, KOMPAS.com - Camat Kab. Maros hadir.",
+        "Rp 1.000 dibagi!",
+        '"Ya."',
+        "Lalu",
+        "baris",
+    ]
+    assert all(e - s <= 30 for s, e in sentences("kata " * 100, max_chars=30))
+
+
+def test_repeated_sentences_count_once() -> None:
+    text = "Camat ikut kampanye paslon 2. Hujan deras di pasar. "
+    one, many = analyse(text), analyse(text * 40)
+    assert many.sentences == one.sentences
+    assert np.array_equal(many.sentence_features, one.sentence_features)
+    assert [s.start for s in many.spans] == [s.start for s in one.spans]

@@ -65,6 +65,7 @@ class ScoreOptions:
     force: bool = False
     shard_rows: int = 100_000  # directory output: input records per shard (whole chunks)
     shard_format: str = "jsonl"  # directory output: "jsonl" or "parquet"
+    flag_threshold: float | None = None  # replaces the model's flag threshold (--min-precision)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.workers < 0 or self.shard_rows < 1:
@@ -222,7 +223,7 @@ def _scored(
     head = list(itertools.islice(chunks, 2))
     stream = itertools.chain(head, chunks)
     if workers == 1 or len(head) < 2:
-        clf = load_model(options.model, runtime=options.runtime)
+        clf = _load(options.model, options.runtime, options.flag_threshold)
         for chunk in stream:
             yield chunk, _score_batch(clf, fmt, *_batch(chunk))
     else:
@@ -235,7 +236,7 @@ def _scored_in_processes(
     # spawn, not fork: no inherited lock or output file descriptors, no forked threads
     # (torch, onnxruntime, rich's refresh thread); each process loads the model once.
     threads = max(1, (os.cpu_count() or 1) // workers)
-    init = (options.model, options.runtime, fmt, threads)
+    init = (options.model, options.runtime, fmt, threads, options.flag_threshold)
     pool = ProcessPoolExecutor(
         workers, multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=init
     )
@@ -264,14 +265,23 @@ def _result(chunk: Chunk, future: Future[_Scored]) -> tuple[Chunk, _Scored]:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(model: Path | None, runtime: str, fmt: str, threads: int) -> None:
+def _load(model: Path | None, runtime: str, flag_threshold: float | None) -> Classifier:
+    clf = load_model(model, runtime=runtime)
+    if flag_threshold is not None:
+        clf.manifest.thresholds["flag"] = flag_threshold
+    return clf
+
+
+def _init_worker(
+    model: Path | None, runtime: str, fmt: str, threads: int, flag_threshold: float | None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     for var in _THREAD_VARS:  # before numpy or torch are imported: no oversubscription
         os.environ.setdefault(var, str(threads))
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     _worker["fmt"] = fmt
     try:
-        _worker["clf"] = load_model(model, runtime=runtime)
+        _worker["clf"] = _load(model, runtime, flag_threshold)
     except Exception as exc:  # handed to the parent with the first chunk, as it is
         _worker["error"] = exc
 

@@ -177,9 +177,27 @@ def score(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    min_precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Flag at the lowest threshold whose precision on the model's dev curve "
+            "reaches this (instead of the tuned threshold).",
+        ),
+    ] = None,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
     from .batch import NothingScored, ScoreOptions, score_file
+
+    flag_threshold = None
+    if min_precision is not None:
+        flag_threshold = _threshold_for_precision(model, min_precision)
+        if not quiet:
+            typer.echo(
+                f"flag threshold {flag_threshold:.4f} (dev precision >= {min_precision:g})",
+                err=True,
+            )
 
     options = ScoreOptions(
         input=input,
@@ -196,6 +214,7 @@ def score(
         force=force,
         shard_rows=shard_rows,
         shard_format=shard_format,
+        flag_threshold=flag_threshold,
     )
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
@@ -251,6 +270,22 @@ def _print_summary(summary: Summary) -> None:
     )
     for name, n in s.per_category.items():
         console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
+
+
+def _threshold_for_precision(model: Path | None, min_precision: float) -> float:
+    """The flag threshold for ``--min-precision``, from the dev curve in the manifest."""
+    from .evaluate import threshold_for_precision
+    from .manifest import Manifest
+    from .model import default_model_dir
+
+    directory = Path(model) if model else default_model_dir()
+    curve = Manifest.read(directory).metrics.get("dev_curve")
+    if not curve:
+        _fail(f"{directory}: the manifest has no dev curve (metrics.dev_curve); retrain it")
+    try:
+        return threshold_for_precision(curve, min_precision)
+    except ValueError as exc:
+        _fail(f"{directory}: {exc}")
 
 
 @app.command()
@@ -326,6 +361,13 @@ def train(
     data: Annotated[
         Path | None, typer.Option(help=_train_help(BaselineTrainConfig, "data"))
     ] = None,
+    threshold_data: Annotated[
+        Path | None,
+        typer.Option(
+            help=_train_help(BaselineTrainConfig, "threshold_data", _BASELINE_ONLY)
+            + " E.g. the real development set."
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -384,7 +426,11 @@ def train(
 
     shared = {"data": data, "out": out, "name": name, "version": version, "seed": seed}
     only = {
-        Kind.baseline: {"c_grid": c_grid, "refit_on_dev": refit_on_dev},
+        Kind.baseline: {
+            "c_grid": c_grid,
+            "refit_on_dev": refit_on_dev,
+            "threshold_data": threshold_data,
+        },
         Kind.transformer: {
             "base": base,
             "epochs": epochs,
@@ -424,30 +470,46 @@ def evaluate(
         "data/annotations"
     ),
     split: Annotated[
-        str, typer.Option(help="Split to evaluate: train, dev, test or all.")
-    ] = "test",
+        str | None,
+        typer.Option(
+            help="Split to evaluate (train, dev, test or all) when the items have splits; "
+            "default test. Items without a split are all evaluated."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ) -> None:
-    """Precision, recall, F1, PR-AUC, confusion and calibration of a model on a split."""
-    from .data import read_annotations
-    from .evaluate import evaluate as run_evaluate
+    """Precision, recall, F1, operating points, figures by source type and for unambiguous
+    items, category macro-F1 and evidence overlap of a model on labelled items."""
+    from .evaluate import evaluate_items, read_extras
     from .model import load_model
-    from .report import print_metrics
+    from .report import print_evaluation
 
-    items = read_annotations(data)
-    if split != "all":
-        items = [i for i in items if i.split == split]
+    items, extras = read_extras(data)
+    if any(i.split for i in items):
+        split = split or "test"
+        if split != "all":
+            items = [i for i in items if i.split == split]
+    elif split not in (None, "all"):
+        _fail(f"{data}: the items have no split field; leave out --split")
     if not items:
         _fail(f"no items with split {split!r} in {data}")
     clf = load_model(model)
     preds = clf.predict([i.text for i in items], [i.author_context for i in items])
-    metrics = run_evaluate([i.flag for i in items], [i.categories for i in items], preds)
+    metrics = evaluate_items(
+        items,
+        preds,
+        threshold=clf.manifest.thresholds.get("flag"),
+        ambiguous=[bool(extras[i.id].get("ambiguous")) for i in items]
+        if any("ambiguous" in extras[i.id] for i in items)
+        else None,
+        rationales=[extras[i.id].get("rationales") for i in items],
+    )
     metrics["model"] = clf.manifest.model_id
-    metrics["split"] = split
+    metrics["split"] = split or "all"
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
-        print_metrics(metrics, title=f"{clf.manifest.model_id} on {data} [{split}]")
+        print_evaluation(metrics, title=f"{clf.manifest.model_id} on {data} [{split or 'all'}]")
 
 
 @app.command()

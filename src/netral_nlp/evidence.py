@@ -1,7 +1,7 @@
 """Evidence: the short spans of the original text that drove a score.
 
-Two sources, in this order: sentences where an ASN role meets an unnegated partisan act
-(from the signals), then phrases of consecutive tokens that carry the most positive weight
+Two sources, in this order: the sentence the sentence scorer rated highest and sentences
+where an ASN role meets an unnegated partisan act (from the signals), then phrases of consecutive tokens that carry the most positive weight
 in the flag head (each token gets the weight of the word n-grams covering it), mapped
 back to the characters the monitor sees through the tokens' spans.
 """
@@ -90,23 +90,41 @@ def _phrases(
 
 
 def build_evidence(
-    doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray
+    doc: Doc,
+    featurizer: Featurizer,
+    flag_coef: np.ndarray,
+    sentence_logit: np.ndarray | None = None,
 ) -> tuple[list[str], list[Span]]:
-    """Evidence strings (most telling first) and the spans behind them."""
+    """Evidence strings (most telling first) and the spans behind them.
+
+    First the sentence the sentence scorer rated highest (``sentence_logit``, one value per
+    sentence of ``doc.analysis.sentences``), then other sentences where an ASN actor meets an
+    unnegated act, each cut around its actor or act; then heavily weighted phrases. After
+    the evidence come the actor, act and target spans inside the evidence sentences, for
+    highlighting."""
     text = doc.text
+    sentences = doc.analysis.sentences
+    chosen: list[tuple[int, int]] = []
+    if sentence_logit is not None and len(sentence_logit) and sentences:
+        chosen.append(sentences[int(np.argmax(sentence_logit))])
+    for link in doc.analysis.link_sentences:
+        if len(chosen) >= 2:
+            break
+        if link not in chosen:
+            chosen.append(link)
     spans: list[Span] = []
-    for s_start, s_end in doc.analysis.link_sentences[:2]:
+    for s_start, s_end in chosen:
         focus = min(
             (
                 s.start
                 for s in doc.analysis.spans
-                if s_start <= s.start < s_end
-                and s.kind in (SpanKind.ASN_ROLE, SpanKind.PARTISAN_ACT)
+                if s_start <= s.start < s_end and s.kind in ("asn_role", "partisan_act")
             ),
             default=s_start,
         )
         start, end = _snippet(text, s_start, s_end, focus)
-        spans.append(Span(start, end, SpanKind.ACTOR_ACT.value, text[start:end]))
+        if start < end:  # an empty or blank text has no sentence to show
+            spans.append(Span(start, end, SpanKind.ACTOR_ACT.value, text[start:end]))
     for _, start, end in _phrases(doc, featurizer, flag_coef):
         if len(spans) >= MAX_EVIDENCE:
             break
@@ -114,7 +132,13 @@ def build_evidence(
             continue
         spans.append(Span(start, end, SpanKind.NGRAM.value, text[start:end]))
     evidence = [s.text for s in spans]
-    for sig in doc.analysis.spans:  # signal spans for highlighting only
-        if sig.kind in (SpanKind.ASN_ROLE, SpanKind.PARTISAN_ACT, SpanKind.CANDIDATE):
-            spans.append(Span(sig.start, sig.end, sig.kind, sig.text))
+    shown = [(s.start, s.end) for s in spans]
+    kinds = {
+        "asn_role": SpanKind.ASN_ROLE,
+        "partisan_act": SpanKind.PARTISAN_ACT,
+        "candidate": SpanKind.CANDIDATE,
+    }
+    for sig in doc.analysis.spans:  # actor, act and target spans inside the evidence
+        if sig.kind in kinds and any(a <= sig.start and sig.end <= b for a, b in shown):
+            spans.append(Span(sig.start, sig.end, kinds[sig.kind].value, sig.text))
     return evidence, spans

@@ -10,6 +10,7 @@ that makes featurising several times faster than re-hashing every n-gram of ever
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +19,7 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
-from .signals import FEATURE_NAMES, Analysis, analyse
+from .signals import FEATURE_NAMES, SENTENCE_FEATURES, Analysis, analyse
 from .text import Token, tokenize
 
 # Block order of the matrix columns: word n-grams, char n-grams, author n-grams, the text's
@@ -49,6 +50,7 @@ class Doc:
     tokens: list[Token]
     analysis: Analysis
     author_tokens: list[Token] = field(default_factory=list)
+    author_context: str | None = None
 
 
 def make_doc(text: str, author_context: str | None = None) -> Doc:
@@ -57,6 +59,7 @@ def make_doc(text: str, author_context: str | None = None) -> Doc:
         tokens=tokenize(text),
         analysis=analyse(text, author_context or None),
         author_tokens=tokenize(author_context) if author_context else [],
+        author_context=author_context or None,
     )
 
 
@@ -219,3 +222,84 @@ class Featurizer:
         sig = (sig - self.signal_mean) / self.signal_std * self.config.signal_weight
         blocks.append(sp.csr_matrix(sig.astype(np.float32)))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+
+@dataclass
+class SentenceConfig:
+    """Features of one sentence for the sentence scorer: hashed word n-grams of its stems
+    (binary, IDF-weighted, L2-normalised) and its structural signals (0/1, scaled)."""
+
+    ngrams: tuple[int, int] = (1, 2)
+    bits: int = 18
+    min_df: int = 2
+    structure_weight: float = 0.5
+
+
+def sentence_token_ranges(doc: Doc) -> list[tuple[int, int]]:
+    """For each sentence of ``doc.analysis``, the [first, last) indices of its tokens."""
+    starts = [t.start for t in doc.tokens]
+    return [(bisect_left(starts, s), bisect_left(starts, e)) for s, e in doc.analysis.sentences]
+
+
+class SentenceFeaturizer:
+    """Rows of every sentence of a batch of documents (document order, then sentence order)."""
+
+    def __init__(self, config: SentenceConfig, idf: np.ndarray | None = None) -> None:
+        self.config = config
+        self.idf = idf
+
+    @property
+    def n_features(self) -> int:
+        return (1 << self.config.bits) + len(SENTENCE_FEATURES)
+
+    def _ngrams(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
+        c = self.config
+        rows: list[list[int]] = []
+        offsets = [0]
+        for doc in docs:
+            stems = [t.stem for t in doc.tokens]
+            for a, b in sentence_token_ranges(doc):
+                rows.append(word_ngram_columns(stems[a:b], c.ngrams[0], c.ngrams[1], c.bits))
+            offsets.append(len(rows))
+        x = _csr(rows, len(rows), 1 << c.bits)
+        x.data[:] = 1.0  # presence: a sentence repeating a word says it once
+        return x, np.asarray(offsets)
+
+    def fit(self, docs: Sequence[Doc]) -> SentenceFeaturizer:
+        x, _ = self._ngrams(docs)
+        n = x.shape[0]
+        df = np.bincount(x.indices, minlength=x.shape[1])
+        idf = np.log((1 + n) / (1 + df)) + 1.0
+        idf[df < self.config.min_df] = 0.0
+        self.idf = idf.astype(np.float32)
+        return self
+
+    def blocks(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The n-gram rows (CSR), the structural rows (dense, scaled) and the
+        (len(docs) + 1,) offsets of each document's rows."""
+        x, offsets = self._ngrams(docs)
+        x.data *= self.idf[x.indices]
+        x.eliminate_zeros()
+        struct = (
+            np.vstack([d.analysis.sentence_features for d in docs])
+            if docs
+            else np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
+        )
+        return _l2_rows(x), struct * self.config.structure_weight, offsets
+
+    def transform(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(n_sentences, n_features) CSR and the (len(docs) + 1,) offsets of each
+        document's rows."""
+        x, struct, offsets = self.blocks(docs)
+        s = sp.csr_matrix(struct, dtype=np.float32)
+        return sp.hstack([x, s], format="csr", dtype=np.float32), offsets
+
+    def logits(
+        self, docs: Sequence[Doc], coef: np.ndarray, intercept: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Linear scores of every sentence (``transform(docs) @ coef + intercept`` without
+        building the joined matrix: a few hundred microseconds less per call) and offsets."""
+        x, struct, offsets = self.blocks(docs)
+        split = 1 << self.config.bits
+        z = np.asarray(x @ coef[:split]).ravel() + struct @ coef[split:] + intercept
+        return z, offsets

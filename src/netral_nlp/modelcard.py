@@ -47,16 +47,58 @@ def metrics_tables(m: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def operating_point(m: dict[str, Any] | None) -> str:
+    """Markdown of an operating point (``evaluate.operating_point``): precision and recall at
+    the threshold and the precision to expect at low prevalence."""
+    if not m:
+        return "Not recorded; retrain to record it."
+    expected = ", ".join(
+        f"{float(p):.0%} prevalence: {_pct(v)}" for p, v in m["expected_precision"].items()
+    )
+    return (
+        f"At the flag threshold {m['threshold']:.4f}, on the test split: precision "
+        f"{_pct(m['precision'])}, recall {_pct(m['recall'])} (false positive rate "
+        f"{_pct(m['fpr'])}). A live feed holds far fewer violations than the test split; the "
+        f"precision to expect from these rates is, at {expected}. "
+        "For a stricter flag, `netral score --min-precision P` picks the lowest threshold whose "
+        "precision on the dev split reaches P."
+    )
+
+
+def _overlap(test: dict[str, Any] | None) -> str:
+    overlap = (test or {}).get("evidence_overlap")
+    if not overlap or overlap.get("rate") is None:
+        return ""
+    return (
+        f"\nEvidence: for {_pct(overlap['rate'])}% of the {overlap['true_positives']} true "
+        "positives with gold rationales, the top evidence span overlaps a gold actor or act span.\n"
+    )
+
+
+def _long_note(manifest: Manifest) -> str:
+    shift = manifest.config.get("long_shift")
+    if not shift:
+        return ""
+    source = manifest.config.get("threshold_data") or "the dev split"
+    return (
+        f"; the flag logit of texts of six or more sentences is shifted by {shift:+.3f}, "
+        f"chosen on the long texts of {source}"
+    )
+
+
 def render(manifest: Manifest) -> str:
     """The full card. Intervals are bootstrap percentiles over the test items."""
     test = manifest.metrics.get("test")
     heads = [h for h in ("flag", *CATEGORY_NAMES) if h in manifest.thresholds]
     thresholds = "\n".join(f"| `{h}` | {manifest.thresholds[h]:.4f} |" for h in heads)
     kind_text = {
-        "baseline": "hashed TF-IDF of word n-grams (Sastrawi stems), character n-grams and the author "
-        "context, plus rule-based signal features (ASN role, partisan act, candidate, framing, and "
-        "whether actor and act share a sentence), into class-weighted logistic regressions with "
-        "Platt calibration on out-of-fold scores",
+        "baseline": "a sentence scorer (logistic regression over each sentence's hashed word "
+        "n-grams and its structural signals: which kind of actor, from a typed role gazetteer, "
+        "shares a clause with a partisan act, and whether the act is negated, forbidden, counted or "
+        "reported), trained from rationale spans; a document flag head over length-free features "
+        "(the best sentences' scores, a hashed TF-IDF score of the whole text, shares of framing and "
+        "procedure sentences) fitted on out-of-fold scores; and Platt-calibrated category heads on "
+        "the sentences that carry the act",
         "transformer": "a fine-tuned BERT-family encoder with a flag head and a multi-label category "
         "head; long texts are scored in overlapping windows",
     }.get(manifest.kind, manifest.kind)
@@ -82,7 +124,7 @@ project in Indonesian social-media, news, press-release and WhatsApp styles. Dat
 `{manifest.data_hash[:16]}…`. Training items: {manifest.config.get("train_items", "n/a")}
 ({"train + dev, after tuning on dev" if manifest.config.get("refit_on_dev") else "train split"}).
 
-## Thresholds (tuned on the dev split to maximise F1)
+## Thresholds (tuned on the dev split to maximise F1{_long_note(manifest)})
 
 | head | threshold |
 | --- | --- |
@@ -91,6 +133,10 @@ project in Indonesian social-media, news, press-release and WhatsApp styles. Dat
 ## Metrics on the held-out test split
 
 {metrics_tables(test) if test else "No test split was available."}
+{_overlap(test)}
+## Operating point
+
+{operating_point(manifest.metrics.get("operating_point"))}
 
 Reproduce with `netral evaluate --model models/{manifest.name} --data data/annotations --split test`.
 

@@ -194,3 +194,51 @@ def _num(value: float | None) -> str:
 
 def _ci(interval: list[float] | None) -> str:
     return f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""
+
+
+def print_evaluation(metrics: dict[str, Any], title: str) -> None:
+    """Print the dict of :func:`netral_nlp.evaluate.evaluate_items`: the metrics of all
+    items, of the unambiguous ones, figures by source type, the operating point and the
+    evidence overlap."""
+    console = Console(highlight=False)
+    print_metrics(metrics, title=title)
+    console.print(_operating_table(metrics["operating_point"], "operating point (all items)"))
+    clear = metrics.get("unambiguous")
+    if clear:
+        print_metrics(clear, title=f"{title}: unambiguous items")
+        console.print(_operating_table(clear["operating_point"], "operating point (unambiguous)"))
+    table = Table(title=Text("by source type"), box=box.SIMPLE)
+    for header in ("source type", "n", "P", "R", "F1", "F1 95% CI", "macro-F1"):
+        table.add_column(header, justify="left" if header == "source type" else "right")
+    for name, m in metrics.get("by_source_type", {}).items():
+        ci = m["flag"].get("f1_ci95")
+        table.add_row(
+            Text(name),
+            f"{m['n']:,}",
+            _num(m["flag"]["precision"]),
+            _num(m["flag"]["recall"]),
+            _num(m["flag"]["f1"]),
+            _ci(ci).strip() or "-",
+            _num(m["category_macro_f1"]),
+        )
+    console.print(table)
+    overlap = metrics.get("evidence_overlap")
+    if overlap:
+        console.print(
+            Text(
+                f"evidence overlap: {_num(overlap['rate'])} of {overlap['true_positives']:,} "
+                "true positives have a top evidence span on a gold actor or act span"
+            )
+        )
+
+
+def _operating_table(op: dict[str, Any], title: str) -> Table:
+    table = Table(title=Text(title), box=box.SIMPLE, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("threshold", _num(op.get("threshold")))
+    table.add_row("precision / recall", f"{_num(op['precision'])} / {_num(op['recall'])}")
+    table.add_row("TPR / FPR", f"{_num(op['tpr'])} / {_num(op['fpr'])}")
+    for p, value in op["expected_precision"].items():
+        table.add_row(f"expected precision at {float(p):.0%} prevalence", _num(value))
+    return table

@@ -67,6 +67,13 @@ class BaselineTrainConfig(TrainConfig):
     refit_on_dev: bool = field(
         default=True, metadata={"help": "after tuning on dev, refit on train+dev"}
     )
+    threshold_data: Path | None = field(
+        default=None,
+        metadata={
+            "help": "labelled real long texts on which the long-text flag threshold is chosen "
+            "(unambiguous items when marked); one number, never trained on"
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -121,11 +128,13 @@ def fit_baseline(
     version: str = "0.0.0",
     thresholds: Mapping[str, float] | None = None,
     docs: Sequence[Doc] | None = None,
+    rationales: Sequence[Sequence[dict[str, Any]] | None] | None = None,
 ) -> BaselineClassifier:
     """Fit a baseline on labelled items with fixed thresholds (0.5 for every head unless
     given); no tuning, no evaluation, nothing written. ``config`` defaults to the
     BaselineConfig defaults; ``docs`` are the items already prepared by ``docs_for``, for
-    callers that fit several times on the same items."""
+    callers that fit several times on the same items; ``rationales`` (same order) the gold
+    spans the sentence scorer learns from."""
     from .baseline import BaselineClassifier, BaselineConfig, docs_for
     from .features import FeatureConfig
     from .prediction import HEADS
@@ -137,7 +146,7 @@ def fit_baseline(
             [i.text for i in items], [getattr(i, "author_context", None) for i in items]
         )
     manifest = Manifest(name=name, version=version, kind="baseline", netral_version=__version__)
-    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest)
+    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest, rationales)
     model.manifest.thresholds = dict(thresholds) if thresholds else dict.fromkeys(HEADS, 0.5)
     return model
 
@@ -150,6 +159,39 @@ def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
     return {h: round(best_threshold(gold[:, j], probs[:, j]), 6) for j, h in enumerate(heads)}
 
 
+def _long_shift(
+    docs: Sequence[Any],
+    y: np.ndarray,
+    p: np.ndarray,
+    model: Any,
+    reference: tuple[Sequence[Any], np.ndarray] | None = None,
+) -> float:
+    """Logit shift that moves the best threshold of long texts (news, reports) onto that of
+    all dev texts, so one flag threshold serves posts and articles: a real report hides its
+    act among procedure sentences and scores lower than a post of the same strength.
+
+    The long texts are those of ``reference`` (documents, flags: real texts kept for this
+    one number) when given, else the dev split's; 0 when they hold fewer than 10 of either
+    class."""
+    from .baseline import LONG_SENTENCES
+    from .evaluate import robust_threshold
+
+    def logit(t: float) -> float:
+        t = min(max(t, 1e-6), 1 - 1e-6)
+        return float(np.log(t / (1 - t)))
+
+    long_docs, long_y = docs, y
+    long_p = p
+    if reference is not None:
+        long_docs, long_y = reference
+        long_p = model.probabilities(long_docs)[:, 0] if len(long_docs) else np.zeros(0)
+    long = np.array([len(d.analysis.sentences) >= LONG_SENTENCES for d in long_docs], dtype=bool)
+    if min(int(long_y[long].sum()), int((1 - long_y[long]).sum())) < 10:
+        return 0.0
+    t_all, t_long = robust_threshold(y, p), robust_threshold(long_y[long], long_p[long])
+    return round(float(logit(t_all) - logit(t_long)), 6)
+
+
 def train_baseline(
     config: BaselineTrainConfig, progress: Callable[[str], None] = log.info
 ) -> tuple[BaselineClassifier, dict[str, Any]]:
@@ -157,12 +199,15 @@ def train_baseline(
     from sklearn.metrics import average_precision_score
 
     from .baseline import BaselineConfig, docs_for
-    from .data import data_hash, read_annotations
-    from .evaluate import evaluate
+    from .data import data_hash, read_annotations, read_records
+    from .evaluate import evaluate_items, operating_point, pr_curve, robust_threshold
     from .features import FeatureConfig
 
     check_model_destination(config.out, "baseline", force=config.force)
     items = read_annotations(config.data)
+    gold_spans = {
+        str(obj.get("id")): obj.get("rationales") for _, _, obj in read_records(config.data)
+    }
     parts = items_by_split(items)
     progress(
         f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}"
@@ -171,45 +216,90 @@ def train_baseline(
         k: docs_for([i.text for i in v], [i.author_context for i in v]) for k, v in parts.items()
     }
     labels = {k: label_matrix(v) for k, v in parts.items()}
+    spans = {k: [gold_spans.get(i.id) for i in v] for k, v in parts.items()}
+    progress("rationales: " + ", ".join(f"{k} {sum(1 for r in v if r)}" for k, v in spans.items()))
 
-    def fit(c: float, calibrate: bool, *names: str) -> BaselineClassifier:
-        cfg = BaselineConfig(
-            features=FeatureConfig(), C=c, seed=config.seed, calibration_folds=5 if calibrate else 0
-        )
-        part = [i for n in names for i in parts[n]]
-        part_docs = [d for n in names for d in docs[n]]
-        model = fit_baseline(
-            part, cfg, name=config.name or "", version=config.version, docs=part_docs
-        )
-        model.manifest.data_hash = data_hash(items)
-        return model
+    def fit(
+        c: float,
+        part_docs: list[Any],
+        part_labels: np.ndarray,
+        part_spans: list[Any],
+        long_shift: float = 0.0,
+    ) -> BaselineClassifier:
+        from .baseline import BaselineClassifier
 
-    # PR-AUC ranks scores, and Platt scaling is monotonic: choose C without calibrating.
-    best_ap, c_best = -1.0, config.c_grid[0]
+        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed, long_shift=long_shift)
+        manifest = Manifest(
+            name=config.name or "",
+            version=config.version,
+            kind="baseline",
+            data_hash=data_hash(items),
+            netral_version=__version__,
+        )
+        return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest, part_spans)
+
+    best_ap, c_best, model = -1.0, config.c_grid[0], None
     for c in config.c_grid:
-        dev_probs = fit(c, False, "train").probabilities(docs["dev"])
+        candidate = fit(c, docs["train"], labels["train"], spans["train"])
+        dev_probs = candidate.probabilities(docs["dev"])
         ap = float(average_precision_score(labels["dev"][:, 0], dev_probs[:, 0]))
         progress(f"C={c:g}: dev flag PR-AUC {ap:.4f}")
         if ap > best_ap + 1e-9:
-            best_ap, c_best = ap, c
-    model = fit(c_best, True, "train")
-    thresholds = tune_thresholds(labels["dev"], model.probabilities(docs["dev"]))
+            best_ap, c_best, model = ap, c, candidate
+    dev_probs = model.probabilities(docs["dev"])
+    reference = None
+    if config.threshold_data is not None:
+        from .evaluate import read_extras
+
+        ref_items, ref_extras = read_extras(config.threshold_data)
+        ref_items = [i for i in ref_items if not ref_extras[i.id].get("ambiguous")]
+        reference = (
+            docs_for([i.text for i in ref_items], [i.author_context for i in ref_items]),
+            np.array([int(i.flag) for i in ref_items]),
+        )
+        progress(f"long-text threshold from {config.threshold_data}: {len(ref_items)} items")
+    long_shift = _long_shift(docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference)
+    if long_shift:
+        progress(f"long texts: flag logit shift {long_shift:+.3f}")
+        model.config.long_shift = long_shift
+        dev_probs = model.probabilities(docs["dev"])
+    thresholds = tune_thresholds(labels["dev"], dev_probs)
+    thresholds["flag"] = round(robust_threshold(labels["dev"][:, 0], dev_probs[:, 0]), 6)
+    # categories are decided only for flagged items: tune them on the flagged dev items
+    flagged = labels["dev"][:, 0] == 1
+    if flagged.any():
+        for name, t in tune_thresholds(labels["dev"][flagged], dev_probs[flagged]).items():
+            if name != "flag":
+                thresholds[name] = t
+    dev_curve = pr_curve(labels["dev"][:, 0], dev_probs[:, 0])
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
     if config.refit_on_dev:
         progress("refitting on train+dev")
-        model = fit(c_best, True, "train", "dev")
+        model = fit(
+            c_best,
+            docs["train"] + docs["dev"],
+            np.vstack([labels["train"], labels["dev"]]),
+            spans["train"] + spans["dev"],
+            long_shift,
+        )
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
         "refit_on_dev": config.refit_on_dev,
         "c_grid": list(config.c_grid),
         "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0),
+        "long_shift": long_shift,
+        "threshold_data": str(config.threshold_data) if config.threshold_data else None,
     }
 
-    metrics: dict[str, Any] = {}
+    metrics: dict[str, Any] = {"dev_curve": dev_curve}
     if parts["test"]:
         test = parts["test"]
         preds = model.predict([i.text for i in test], [i.author_context for i in test])
-        metrics["test"] = evaluate([i.flag for i in test], [i.categories for i in test], preds)
+        metrics["test"] = evaluate_items(
+            test, preds, threshold=thresholds["flag"], rationales=spans["test"]
+        )
+        metrics["test"].pop("by_source_type", None)
+        metrics["operating_point"] = operating_point(metrics["test"], thresholds["flag"])
     model.manifest.metrics = metrics
     model.save(config.out)
     progress(f"saved {model.manifest.model_id} to {config.out}")

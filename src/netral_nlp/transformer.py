@@ -15,7 +15,6 @@ model card and ``manifest.json``; ``netral export`` adds ``model.onnx`` and
 from __future__ import annotations
 
 import importlib.util
-import re
 import shutil
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
@@ -49,7 +48,7 @@ from .manifest import (
     sha256_file,
 )
 from .prediction import Prediction, Span, SpanKind, decide, sigmoid
-from .text import tokenize
+from .text import sentences, tokenize
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -63,8 +62,6 @@ RUNTIMES = ("auto", "torch", "onnx")
 MAX_EVIDENCE = 3
 MAX_SNIPPET = 160
 EVIDENCE_FLOOR = 0.5  # evidence for items scoring >= floor * flag threshold
-# A sentence ends at . ! ? or a line break, unless the mark is glued to a word (1.000, x.com).
-_SENTENCE_RE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+[.!?]*")
 
 
 @dataclass
@@ -329,21 +326,6 @@ def _load_torch(directory: Path) -> tuple[Any, str]:
 
 
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Spans of the sentences of ``text[start:end]`` that hold a letter, each cut into
-    pieces of at most MAX_SNIPPET characters on word boundaries."""
-    out = []
-    for match in _SENTENCE_RE.finditer(text, start, end):
-        s, e = match.span()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        while e - s > MAX_SNIPPET:
-            cut = text.rfind(" ", s, s + MAX_SNIPPET)
-            cut = cut if cut > s else s + MAX_SNIPPET
-            out.append((s, cut))
-            s = cut
-            while s < e and text[s].isspace():
-                s += 1
-        out.append((s, e))
-    return [(s, e) for s, e in out if any(ch.isalpha() for ch in text[s:e])]
+    """Spans of the sentences of ``text[start:end]`` (the package's one splitter), each cut
+    into pieces of at most MAX_SNIPPET characters on word boundaries."""
+    return [(s + start, e + start) for s, e in sentences(text[start:end], MAX_SNIPPET)]
