@@ -60,6 +60,7 @@ class ScoreOptions:
     errors: Path | None = None
     batch_size: int = BATCH_SIZE
     workers: int = 0  # 0: one process per CPU core; 1: score in this process
+    gpus: int = 0  # transformer models: processes, one per GPU (0: every visible GPU)
     runtime: str = "auto"
     resume: bool = False
     force: bool = False
@@ -67,8 +68,8 @@ class ScoreOptions:
     shard_format: str = "jsonl"  # directory output: "jsonl" or "parquet"
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.workers < 0 or self.shard_rows < 1:
-            raise ValueError("batch_size and shard_rows must be >= 1, workers >= 0")
+        if self.batch_size < 1 or self.workers < 0 or self.gpus < 0 or self.shard_rows < 1:
+            raise ValueError("batch_size and shard_rows must be >= 1, workers and gpus >= 0")
         if self.shard_format not in SHARD_FORMATS:
             raise ValueError(
                 f"shard_format must be one of {SHARD_FORMATS}, not {self.shard_format!r}"
@@ -217,8 +218,10 @@ def _scored(
 ) -> Iterator[tuple[Chunk, _Scored]]:
     """Each chunk with its scores, in input order. The model is loaded here only when
     scoring here: with one worker, or an input of one chunk (where starting processes
-    would cost more than they save); otherwise each process loads it."""
-    workers = options.workers or os.cpu_count() or 1
+    would cost more than they save); otherwise each process loads it. A transformer on
+    GPUs gets one process per GPU (gpus.py)."""
+    devices = _gpu_devices(options)
+    workers = len(devices) or options.workers or os.cpu_count() or 1
     head = list(itertools.islice(chunks, 2))
     stream = itertools.chain(head, chunks)
     if workers == 1 or len(head) < 2:
@@ -226,19 +229,44 @@ def _scored(
         for chunk in stream:
             yield chunk, _score_batch(clf, fmt, *_batch(chunk))
     else:
-        yield from _scored_in_processes(stream, options, fmt, workers)
+        yield from _scored_in_processes(stream, options, fmt, workers, devices)
+
+
+def _gpu_devices(options: ScoreOptions) -> list[str]:
+    """One CUDA device per scoring process for a transformer run on torch; [] otherwise
+    (the baseline, ONNX on CPU, or no GPU visible)."""
+    from .gpus import assign_devices, visible_devices
+
+    if options.runtime == "onnx" or options.workers == 1:
+        return []
+    model_dir = Path(options.model) if options.model is not None else default_model_dir()
+    if Manifest.read(model_dir).kind != "transformer":
+        return []
+    try:
+        return assign_devices(visible_devices(), options.gpus)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _scored_in_processes(
-    chunks: Iterator[Chunk], options: ScoreOptions, fmt: str, workers: int
+    chunks: Iterator[Chunk],
+    options: ScoreOptions,
+    fmt: str,
+    workers: int,
+    devices: list[str] | None = None,
 ) -> Iterator[tuple[Chunk, _Scored]]:
     # spawn, not fork: no inherited lock or output file descriptors, no forked threads
     # (torch, onnxruntime, rich's refresh thread); each process loads the model once.
+    # With ``devices`` (one per worker), each process takes one from a queue and sees only it.
     threads = max(1, (os.cpu_count() or 1) // workers)
-    init = (options.model, options.runtime, fmt, threads)
-    pool = ProcessPoolExecutor(
-        workers, multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=init
-    )
+    context = multiprocessing.get_context("spawn")
+    device_queue = None
+    if devices:
+        device_queue = context.Queue()
+        for device in devices:
+            device_queue.put(device)
+    init = (options.model, options.runtime, fmt, threads, device_queue)
+    pool = ProcessPoolExecutor(workers, context, initializer=_init_worker, initargs=init)
     pending: deque[tuple[Chunk, Future[_Scored]]] = deque()
     try:
         for chunk in chunks:
@@ -264,10 +292,16 @@ def _result(chunk: Chunk, future: Future[_Scored]) -> tuple[Chunk, _Scored]:
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(model: Path | None, runtime: str, fmt: str, threads: int) -> None:
+def _init_worker(
+    model: Path | None, runtime: str, fmt: str, threads: int, device_queue: Any = None
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     for var in _THREAD_VARS:  # before numpy or torch are imported: no oversubscription
         os.environ.setdefault(var, str(threads))
+    if device_queue is not None:  # before torch is imported (by load_model): one GPU each
+        from .gpus import worker_env
+
+        os.environ.update(worker_env(device_queue.get(timeout=60)))
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     _worker["fmt"] = fmt
     try:
