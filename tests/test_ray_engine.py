@@ -145,7 +145,9 @@ def test_bad_rows_land_in_the_error_file_with_reasons(tmp_path, feed_rows, tiny_
 
 def test_ray_engine_refuses_a_run_directory_and_address_needs_ray(tmp_path, write_jsonl):
     source = write_jsonl("in.jsonl", [{"text": "x"}])
-    result = runner.invoke(app, ["score", str(source), "-o", str(tmp_path / "run"), "--engine", "ray"])
+    result = runner.invoke(
+        app, ["score", str(source), "-o", str(tmp_path / "run"), "--engine", "ray"]
+    )
     assert result.exit_code != 0
     assert "resumable run directories are for the local engine" in result.stderr
     result = runner.invoke(app, ["score", str(source), "--address", "auto"])

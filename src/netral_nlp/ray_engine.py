@@ -245,9 +245,7 @@ def _feed_datasource(source: str, fmt: str, fields: FieldMap, batch_size: int) -
     return FeedDatasource(source, file_extensions=None)
 
 
-def _read_chunks(
-    f: Any, path: str, fmt: str, fields: FieldMap, batch_size: int
-) -> Iterator[Chunk]:
+def _read_chunks(f: Any, path: str, fmt: str, fields: FieldMap, batch_size: int) -> Iterator[Chunk]:
     """io.py's readers over a file Ray opened: the same records, rules and line numbers."""
     if fmt == "parquet":
         import pyarrow as pa
