@@ -169,3 +169,33 @@ def test_an_input_error_in_a_read_task_is_one_line(tmp_path, tiny_model):
 def test_the_cli_does_not_import_ray():
     code = "import sys; from netral_nlp.cli import app; assert 'ray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_directory_input_reads_its_files_in_order_and_names_them_in_errors(
+    tmp_path, write_jsonl, feed_rows, tiny_model
+):
+    rows = feed_rows(20)
+    write_jsonl("feeds/a.jsonl", [*rows[:10], {"id": "bad", "text": ""}])
+    write_jsonl("feeds/b.jsonl", rows[10:])
+    (tmp_path / "feeds" / "_SUCCESS").write_text("")
+    out = tmp_path / "out.jsonl"
+    result = _score(tmp_path / "feeds", "-o", out, "--engine", "ray", "--model", tiny_model)
+
+    assert [r["id"] for r in read_scored(out)] == [r["id"] for r in rows]
+    errors = [json.loads(line) for line in Path(f"{out}.errors.jsonl").read_text().splitlines()]
+    assert errors == [
+        {"path": str(tmp_path / "feeds" / "a.jsonl"), "line": 11, "id": "bad",
+         "reason": "field 'text' is empty"}
+    ]  # fmt: skip
+    assert "21 rows read: 20 scored, 1 rejected" in result.stderr
+
+
+def test_a_directory_of_mixed_formats_is_refused(tmp_path, write_jsonl, feed_rows):
+    write_jsonl("feeds/a.jsonl", feed_rows(2))
+    (tmp_path / "feeds" / "b.csv").write_text("id,text\n1,x\n")
+    result = runner.invoke(
+        app, ["score", str(tmp_path / "feeds"), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray"]
+    )
+    assert result.exit_code != 0
+    assert "a directory input needs files of one format" in result.stderr
+    assert "csv, jsonl" in result.stderr

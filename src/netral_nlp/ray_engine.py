@@ -29,6 +29,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +88,14 @@ def score_file_ray(
     source = str(options.input)
     if source == STDIO:
         raise InputError("--engine ray reads files (local, NFS, s3://, gs://), not stdin")
-    fmt_in, gz = file_format(source)
+    fmt_in, gz, suffixes = _input_format(source)
     if fmt_in == "parquet" and gz:
         raise InputError(f"{source}: --engine ray reads Parquet uncompressed; gunzip it first")
     _refuse_overlapping_paths(options, None)
     ray = _ray()
     own_cluster = _connect(ray, address)
     try:
-        summary = _run(options, fmt_in, progress)
+        summary = _run(options, fmt_in, suffixes, progress)
     finally:
         if own_cluster:
             ray.shutdown()
@@ -124,7 +125,49 @@ def _connect(ray: Any, address: str | None) -> bool:
 # --------------------------------------------------------------------------- the pipeline
 
 
-def _run(options: ScoreOptions, fmt_in: str, progress: Progress | None) -> Summary:
+def _input_format(source: str) -> tuple[str, bool, list[str] | None]:
+    """(format, gzipped, the suffixes to read) of an input file, or of the files of an
+    input directory (local or a URI), which must all be of one format; files named
+    ``_*`` or ``.*`` (``_SUCCESS``, ``.crc``) are skipped. Suffixes are None for a file."""
+    import pyarrow as pa
+    import pyarrow.fs as pafs
+
+    try:
+        fs, path = pafs.FileSystem.from_uri(source) if "://" in source else (None, source)
+        fs = fs or pafs.LocalFileSystem()
+        info = fs.get_file_info(path)
+        if info.type == pafs.FileType.NotFound:
+            raise InputError(f"{source}: no such file or directory")
+        if info.type != pafs.FileType.Directory:
+            return (*file_format(source), None)
+        files = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{source}: cannot read ({exc})") from None
+    suffixes: dict[tuple[str, bool], set[str]] = {}
+    for item in files:
+        name = Path(item.path).name
+        if item.type != pafs.FileType.File or name.startswith(("_", ".")):
+            continue
+        try:
+            found = file_format(name)
+        except InputError:
+            found = (Path(name).suffix or name, False)
+        suffixes.setdefault(found, set()).add(
+            ".".join(name.lower().split(".")[-2 if found[1] else -1 :])
+        )
+    if len(suffixes) != 1 or next(iter(suffixes))[0] not in ("jsonl", "csv", "parquet"):
+        kinds = sorted({s for group in suffixes.values() for s in group}) or ["no files"]
+        raise InputError(
+            f"{source}: a directory input needs files of one format (.jsonl, .csv or .parquet, "
+            f"optionally .gz); found {', '.join(kinds)}"
+        )
+    (fmt, gz), names = next(iter(suffixes.items()))
+    return fmt, gz, sorted(names)
+
+
+def _run(
+    options: ScoreOptions, fmt_in: str, suffixes: list[str] | None, progress: Progress | None
+) -> Summary:
     import ray
 
     out = _output_file(options)
@@ -137,7 +180,9 @@ def _run(options: ScoreOptions, fmt_in: str, progress: Progress | None) -> Summa
     # in one line, so its log stays quiet (the full logs stay under /tmp/ray/session_*).
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)
     dataset = ray.data.read_datasource(
-        _feed_datasource(_absolute(options.input), fmt_in, options.fields, options.batch_size)
+        _feed_datasource(
+            _absolute(options.input), fmt_in, options.fields, options.batch_size, suffixes
+        )
     )
     model = str(Path(options.model).resolve()) if options.model is not None else None
     scored = dataset.map_batches(
@@ -158,7 +203,7 @@ def _run(options: ScoreOptions, fmt_in: str, progress: Progress | None) -> Summa
                 for part in _parts(scored):
                     if part["rows"]:
                         writer.write(_encoded(part, fmt))
-                    rejects.write([Rejection(**r) for r in json.loads(part["rejections"])])
+                    rejects.write([_FileRejection(**r) for r in json.loads(part["rejections"])])
                     summary.merge(json.loads(part["counts"]))
                     if progress:
                         progress(json.loads(part["counts"])["rows_read"])
@@ -226,10 +271,24 @@ def _encoded(part: dict[str, Any], fmt: str) -> Encoded:
 _RECORD_COLUMNS = ("line", "id", "text", "author_context", "reason")
 
 
-def _feed_datasource(source: str, fmt: str, fields: FieldMap, batch_size: int) -> Any:
-    """A Ray Data datasource of the checked records of ``source`` (a file, a directory or
-    a glob of one format), one Arrow row per record: line, id (JSON, keeping integers
-    integers), text, author_context, and the reason for a rejected one (else null)."""
+@dataclass
+class _FileRejection(Rejection):
+    """A rejection of a directory input: its record names the file, the line is within it."""
+
+    path: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        record = super().record()
+        return record if self.path is None else {"path": self.path, **record}
+
+
+def _feed_datasource(
+    source: str, fmt: str, fields: FieldMap, batch_size: int, suffixes: list[str] | None
+) -> Any:
+    """A Ray Data datasource of the checked records of ``source`` (a file, or a directory
+    of files with ``suffixes``), one Arrow row per record: line, id (JSON, keeping
+    integers integers), text, author_context, the reason for a rejected one (else
+    null), and the file's path for a directory."""
     from ray.data.datasource import FileBasedDatasource
 
     class FeedDatasource(FileBasedDatasource):
@@ -242,7 +301,7 @@ def _feed_datasource(source: str, fmt: str, fields: FieldMap, batch_size: int) -
             for chunk in _read_chunks(f, path, fmt, fields, batch_size):
                 yield _chunk_table(chunk)
 
-    return FeedDatasource(source, file_extensions=None)
+    return FeedDatasource(source, file_extensions=suffixes, include_paths=suffixes is not None)
 
 
 def _read_chunks(f: Any, path: str, fmt: str, fields: FieldMap, batch_size: int) -> Iterator[Chunk]:
@@ -311,9 +370,12 @@ class _Scorer:
         records = batch.to_pylist()
         rows = [r for r in records if r["reason"] is None]
         rejections = [
-            Rejection(
-                r["line"], r["reason"], None if r["id"] is None else json.loads(r["id"])
-            ).record()
+            {
+                "line": r["line"],
+                "reason": r["reason"],
+                "id": None if r["id"] is None else json.loads(r["id"]),
+                "path": r.get("path"),
+            }
             for r in records
             if r["reason"] is not None
         ]
