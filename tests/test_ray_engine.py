@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ def local_ray() -> Iterator[None]:
     """One local Ray for the module: 2 CPUs, a 100 MB object store (the sandbox's /dev/shm
     and memory allow far more; small keeps the start quick), no dashboard."""
     ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # no report home from a test run
     ray.init(
         num_cpus=2,
         include_dashboard=False,
