@@ -33,7 +33,7 @@ from typing import Any
 
 from .io import STDIO, Chunk, FieldMap, InputError, Rejection, Row, read_chunks, to_row
 from .labels import CATEGORY_NAMES
-from .manifest import Manifest
+from .manifest import MANIFEST_FILE, Manifest
 from .model import Classifier, default_model_dir, load_model
 from .output import Encoded, ErrorFile, RowWriter, encode_rows, output_errors, output_format
 from .prediction import Prediction
@@ -240,6 +240,8 @@ def _gpu_devices(options: ScoreOptions) -> list[str]:
     if options.runtime == "onnx" or options.workers == 1:
         return []
     model_dir = Path(options.model) if options.model is not None else default_model_dir()
+    if not (model_dir / MANIFEST_FILE).is_file():
+        return []  # not a model: load_model says so in its words
     if Manifest.read(model_dir).kind != "transformer":
         return []
     try:
