@@ -118,7 +118,12 @@ def _connect(ray: Any, address: str | None) -> bool:
     """Join or start a cluster; True when this call started it (and must shut it down)."""
     if ray.is_initialized():
         return False
-    ray.init(address=address, log_to_driver=False, configure_logging=False)
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or os.environ.get("RAY_ADDRESS") or "a local Ray"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"cannot start or reach {where}: {first}") from None
     return True
 
 
