@@ -168,6 +168,16 @@ def test_an_input_error_in_a_read_task_is_one_line(tmp_path, tiny_model):
     assert "Traceback" not in result.output
 
 
+def test_without_ray_the_engine_says_which_extra_to_install(tmp_path, write_jsonl, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
+    source = write_jsonl("in.jsonl", [{"text": "x"}])
+    result = runner.invoke(
+        app, ["score", str(source), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray"]
+    )
+    assert result.exit_code != 0
+    assert "pip install 'netral-nlp[ray]'" in result.stderr
+
+
 def test_the_cli_does_not_import_ray():
     code = "import sys; from netral_nlp.cli import app; assert 'ray' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

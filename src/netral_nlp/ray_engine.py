@@ -189,7 +189,9 @@ def _run(
             _absolute(options.input), fmt_in, options.fields, options.batch_size, suffixes
         )
     )
-    model = str(Path(options.model).resolve()) if options.model is not None else None
+    # the actors' environment may lack $NETRAL_MODEL; the shipped model they find themselves
+    model = options.model if options.model is not None else os.environ.get("NETRAL_MODEL")
+    model = _absolute(model) if model else None
     scored = dataset.map_batches(
         _Scorer,
         fn_constructor_kwargs={"model": model, "runtime": options.runtime, "fmt": fmt},
