@@ -81,8 +81,10 @@ def _assert_same_rows(ray_out: Path, local_out: Path) -> None:
 
 def _write(path: Path, rows: list[Any], fmt: str) -> Path:
     lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows]
-    if fmt == "jsonl":
-        path.write_text("\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]) + "\n")
+    if fmt == "jsonl":  # with a BOM, a blank line, invalid UTF-8 and a NUL byte
+        text = "\n".join(lines[:20]) + "\n\n" + "\n".join(lines[20:]) + "\n"
+        undecodable = b'{"id": "latin-1", "text": "caf\xe9"}\n{"id": "nul", "text": "a\\u0000b"}\n'
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode() + undecodable)
     elif fmt == "csv":
         import csv
 
@@ -121,7 +123,7 @@ def test_ray_output_equals_local_row_for_row(tmp_path, feed_rows, tiny_model, fm
         assert remote.read_bytes() == local.read_bytes()
     local_errors = Path(f"{local}.errors.jsonl").read_text()
     assert Path(f"{remote}.errors.jsonl").read_text() == local_errors
-    counts = want.stderr.split(";")[0]  # "47 rows read: 40 scored, 7 rejected, 20 flagged"
+    counts = want.stderr.split(";")[0]  # "49 rows read: 40 scored, 9 rejected, 20 flagged"
     assert "rows read" in counts and counts in got.stderr
     for line in want.stderr.splitlines():
         if line.startswith("  "):  # per category
@@ -139,8 +141,10 @@ def test_bad_rows_land_in_the_error_file_with_reasons(tmp_path, feed_rows, tiny_
     assert reasons["empty"] == "field 'text' is empty"
     assert reasons["number"] == "field 'text' must be a string, got number"
     assert "over the text limit" in reasons["long"]
-    assert len(errors) == 7
-    assert "47 rows read: 40 scored, 7 rejected" in result.stderr
+    assert reasons["latin-1"] == "field 'text' has invalid UTF-8 at character 3"
+    assert reasons["nul"] == "field 'text' has NUL bytes at character 1"
+    assert len(errors) == 9
+    assert "49 rows read: 40 scored, 9 rejected" in result.stderr
     ids = [r["id"] for r in read_scored(out)]
     assert "7" in ids and "line-12" in ids  # Parquet ids are strings; a missing id is line-N
 

@@ -162,7 +162,11 @@ def score(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 2048,
     workers: Annotated[
-        int, typer.Option(min=0, help="Scoring processes (0 = one per CPU core).")
+        int,
+        typer.Option(
+            min=0,
+            help="Scoring processes (0 = one per CPU core; a transformer on GPUs: see --gpus).",
+        ),
     ] = 0,
     runtime: Annotated[
         Runtime, typer.Option(help="Transformer runtime: auto uses ONNX when the model has one.")
