@@ -189,7 +189,7 @@ def score(
     engine: Annotated[
         Engine,
         typer.Option(
-            help="local: processes on this machine; ray: a Ray cluster (netral-nlp[ray], docs/ray.md)."
+            help="local: processes on this machine; ray: a Ray cluster (the ray extra, docs/ray.md)."
         ),
     ] = Engine.local,
     address: Annotated[
