@@ -98,6 +98,6 @@ def test_each_worker_sets_its_own_device_before_loading_the_model(monkeypatch, t
     )
     for _ in MIG:
         monkeypatch.delenv(CUDA_VISIBLE_DEVICES, raising=False)
-        batch._init_worker(tiny_model, "auto", "jsonl", 1, queue)
+        batch._init_worker(tiny_model, "auto", "jsonl", 1, device_queue=queue)
     assert seen == MIG
     assert worker_env(MIG[0]) == {CUDA_VISIBLE_DEVICES: MIG[0]}
