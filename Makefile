@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 test: $(STAMP) browser lint
-	$(BIN)/netral data validate data/annotations
+	$(BIN)/netral data validate data/annotations --require-rationales
 	$(BIN)/python -m pytest
 
 # The edit loop: everything but the slow tests (retraining the shipped model, the browser).
