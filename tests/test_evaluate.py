@@ -154,3 +154,17 @@ def test_training_records_threshold_data(mini_corpus, tmp_path):
     assert config["threshold_data"] == str(ref)
     assert config["long_shift"] == 0.0  # the mini corpus has too few long texts to move it
     assert any(f"{len(rows) - len(rows[::5])} items" in m for m in messages)
+
+
+def test_a_given_long_shift_is_used_and_recorded(mini_corpus, tmp_path):
+    """--long-shift reproduces a recorded model without the texts that chose the shift."""
+    from netral_nlp.manifest import Manifest
+    from netral_nlp.train import BaselineTrainConfig, train_baseline
+
+    out = tmp_path / "m"
+    model, _ = train_baseline(
+        BaselineTrainConfig(data=mini_corpus, out=out, c_grid=(4.0,), long_shift=1.25),
+        progress=lambda _m: None,
+    )
+    assert Manifest.read(out).config["long_shift"] == 1.25
+    assert model.config.long_shift == 1.25

@@ -74,6 +74,13 @@ class BaselineTrainConfig(TrainConfig):
             "(unambiguous items when marked); one number, never trained on"
         },
     )
+    long_shift: float | None = field(
+        default=None,
+        metadata={
+            "help": "flag logit shift of long texts, given instead of chosen on dev or "
+            "--threshold-data (e.g. a recorded model's, to reproduce it)"
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -258,7 +265,12 @@ def train_baseline(
             np.array([int(i.flag) for i in ref_items]),
         )
         progress(f"long-text threshold from {config.threshold_data}: {len(ref_items)} items")
-    long_shift = _long_shift(docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference)
+    if config.long_shift is not None:
+        long_shift = config.long_shift
+    else:
+        long_shift = _long_shift(
+            docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference
+        )
     if long_shift:
         progress(f"long texts: flag logit shift {long_shift:+.3f}")
         model.config.long_shift = long_shift
