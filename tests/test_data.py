@@ -192,6 +192,16 @@ def test_exact_duplicate_text_after_folding(make_item, write_jsonl):
     assert not [p for p in validate(path).problems if p.rule == "near_duplicate"]
 
 
+def test_same_text_under_another_bio_is_a_contrast_pair_kept_in_one_split(make_item, write_jsonl):
+    first = make_item(author_context="Guru SDN 3 Palu | PNS", split="train")
+    pair = make_item(text=first["text"], author_context="Pedagang pasar", split="train")
+    path = write_jsonl("a.jsonl", [first, pair, make_item()])
+    assert not [p for p in validate(path).problems if p.rule == "duplicate_text"]
+    assert _one_problem(path, "near_duplicate").severity == "warning"
+    leaked = write_jsonl("b.jsonl", [first, pair | {"split": "test"}, make_item()])
+    assert _one_problem(leaked, "split_leakage").severity == "error"
+
+
 def test_near_duplicate_is_a_warning_with_both_ids_and_similarity(make_item, write_jsonl):
     first = make_item()
     near = make_item(text=first["text"] + " ok")

@@ -456,6 +456,18 @@ def _rationale_problems(rec: _Record, flag: bool | None) -> list[Problem]:
     return out
 
 
+def _dedup_key(rec: _Record) -> str:
+    """What makes two items the same item: text and author_context. The same text under
+    another bio is a contrast pair (ASN status only in the bio), reported as a
+    near-duplicate that must share a split."""
+    context = rec.obj.get("author_context")
+    return (
+        normalise_for_dedup(rec.obj["text"])
+        + "\x00"
+        + (normalise_for_dedup(context) if isinstance(context, str) else "")
+    )
+
+
 def _corpus_problems(records: list[_Record], near_dup_threshold: float) -> list[Problem]:
     """Duplicate ids, exact and near-duplicate texts, split leakage across items."""
     out = []
@@ -471,14 +483,14 @@ def _corpus_problems(records: list[_Record], near_dup_threshold: float) -> list[
             first_by_id[item_id] = rec
 
     texted = [r for r in records if (r.typed("text", (str,)) or "").strip()]
-    first_by_text: dict[str, _Record] = {}
+    first_by_text: dict[str, _Record] = {}  # text + author_context -> first record
     for rec in texted:
-        key = normalise_for_dedup(rec.obj["text"])
+        key = _dedup_key(rec)
         if key in first_by_text:
             other = first_by_text[key]
             msg = (
-                f"{rec.obj.get('id')!r} has the same text as {other.obj.get('id')!r} "
-                f"({other.where})"
+                f"{rec.obj.get('id')!r} has the same text and author_context as "
+                f"{other.obj.get('id')!r} ({other.where})"
             )
             out.append(_problem(Path(rec.file), rec.line, "text", msg, "duplicate_text"))
         else:
@@ -487,7 +499,7 @@ def _corpus_problems(records: list[_Record], near_dup_threshold: float) -> list[
     texts = [r.obj["text"] for r in texted]
     for i, j, sim in near_duplicates(texts, near_dup_threshold):
         a, b = texted[i], texted[j]
-        if normalise_for_dedup(a.obj["text"]) == normalise_for_dedup(b.obj["text"]):
+        if _dedup_key(a) == _dedup_key(b):
             continue  # already reported as an exact duplicate
         msg = (
             f"{b.obj.get('id')!r} is a near-duplicate of {a.obj.get('id')!r} ({a.where}), "
