@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH := torch==2.13.0
 
-.PHONY: demo test lint serve bench install browser clean
+.PHONY: demo test test-fast lint serve bench fuzz install browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,17 @@ test: $(STAMP) browser lint
 	$(BIN)/netral data validate data/annotations
 	$(BIN)/python -m pytest
 
+# The edit loop: everything but the slow tests (retraining the shipped model, the browser).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
 serve: $(STAMP)
 	$(BIN)/netral serve
+
+# schemathesis, every check, ~4,000 cases against a live service: no 500, no status the
+# OpenAPI document does not list (tests/fuzz_service.py; about a minute).
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_service.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/score_throughput.py

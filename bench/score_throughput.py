@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from netral_nlp.io import RowWriter, encode_rows, read_chunks
+from netral_nlp.io import read_chunks
 from netral_nlp.model import default_model_dir, load_model
+from netral_nlp.output import RowWriter, encode_rows
 
 ASN = "ASN PNS camat lurah sekda guru bidan kadis kabid kasubag honorer penyuluh".split()
 POLITICAL = (
@@ -75,10 +76,7 @@ def write_feed(path: Path, rows: int, seed: int = 7) -> None:
 
 def throwaway_model(directory: Path) -> Path:
     """A baseline fitted on 600 synthetic posts, for machines without the shipped model."""
-    from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
-    from netral_nlp.features import FeatureConfig
-    from netral_nlp.manifest import Manifest
-    from netral_nlp.train import label_matrix
+    from netral_nlp.train import fit_baseline
 
     rng = random.Random(11)
     items = []
@@ -89,12 +87,7 @@ def throwaway_model(directory: Path) -> Path:
         items.append(
             SimpleNamespace(text=text, flag=flag, categories=["kampanye_medsos"] if flag else [])
         )
-    docs = docs_for([i.text for i in items], [None] * len(items))
-    config = BaselineConfig(features=FeatureConfig())
-    manifest = Manifest(name="bench-throwaway", version="0", kind="baseline")
-    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest)
-    model.manifest.thresholds = {"flag": 0.5}
-    model.save(directory)
+    fit_baseline(items, name="bench-throwaway", version="0").save(directory)
     return directory
 
 

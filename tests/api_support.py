@@ -3,6 +3,7 @@ HTTP server on 127.0.0.1 and a stub DNS resolver. The fixtures are in api_fixtur
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import random
 import re
@@ -10,10 +11,11 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from netral_nlp.labels import CATEGORY_NAMES
 from netral_nlp.manifest import Manifest
@@ -37,7 +39,8 @@ CLEAR_TEXT = "Hari ini cuaca cerah dan pasar ramai seperti biasa."
 class FakeClassifier:
     """Deterministic stand-in for a model: flags texts with ``kampanye`` or ``coblos``.
 
-    ``gate``, when set, makes ``predict`` wait for it (to hold requests in flight).
+    ``gate``, when set, makes ``predict`` wait for it (to hold requests in flight);
+    ``fail_on``, when set, makes it raise for a text containing that word (a bug).
     """
 
     def __init__(self) -> None:
@@ -49,6 +52,7 @@ class FakeClassifier:
             metrics={"test": {"flag": {"f1": 1.0}}},
         )
         self.gate: threading.Event | None = None
+        self.fail_on: str | None = None
         self.calls = 0
 
     def predict(
@@ -57,6 +61,8 @@ class FakeClassifier:
         self.calls += 1
         if self.gate is not None:
             self.gate.wait(10)
+        if self.fail_on is not None and any(self.fail_on in t for t in texts):
+            raise RuntimeError("a bug in the model")
         return [self._one(t) for t in texts]
 
     def _one(self, text: str) -> Prediction:
@@ -163,22 +169,17 @@ class _Item:
 
 def train_tiny_model(directory: Path) -> Path:
     """Fit and save a small baseline on synthetic texts (a few seconds)."""
-    from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+    from netral_nlp.baseline import BaselineConfig
     from netral_nlp.features import FeatureConfig
-    from netral_nlp.train import label_matrix
+    from netral_nlp.train import fit_baseline
 
     items = [_Item(r["text"], r["flag"], r["categories"]) for r in _synthetic()]
-    docs = docs_for([i.text for i in items], [None] * len(items))
-    labels = label_matrix(items)
     config = BaselineConfig(
         features=FeatureConfig(word_bits=16, char_bits=16, author_bits=12), calibration_folds=3
     )
-    model = BaselineClassifier.fit(
-        docs, labels, config, Manifest(name="tiny", version="0.1", kind="baseline")
-    )
     # Fixed thresholds: tuning them would cost seconds and teach these tests nothing.
-    model.manifest.thresholds = {"flag": 0.5, **{c: 0.4 for c in CATEGORY_NAMES}}
-    model.save(directory)
+    thresholds = {"flag": 0.5, **{c: 0.4 for c in CATEGORY_NAMES}}
+    fit_baseline(items, config, name="tiny", version="0.1", thresholds=thresholds).save(directory)
     return directory
 
 
@@ -291,6 +292,12 @@ class HostileServer:
             target = "/article" if n == 0 else f"/chain/{n - 1}"
             redirect_to(target)(conn, path, headers)
 
+        def redirect_query(conn: socket.socket, path: str, headers: dict[str, str]) -> None:
+            """``/redirect?to=<percent-encoded Location>``: any Location, however broken."""
+            location = unquote(path.partition("?to=")[2])
+            head = f"HTTP/1.1 302 Found\r\nLocation: {location}\r\n".encode()
+            conn.sendall(head + b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+
         def garbage(conn: socket.socket, path: str, headers: dict[str, str]) -> None:
             conn.sendall(b"SPAM SPAM SPAM\r\n\r\n")
 
@@ -356,6 +363,7 @@ class HostileServer:
                 "/hang": hang,
                 "/drip": drip,
                 "/drip-headers": drip_headers,
+                "/redirect": redirect_query,
                 "/to-article": redirect_to("/article"),
                 "/to-loopback": redirect_to(f"http://127.0.0.2:{self.port}/article"),
                 "/to-localhost": redirect_to(f"http://localhost:{self.port}/article"),
@@ -396,6 +404,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(app: Any) -> Iterator[int]:
+    """``app`` under uvicorn in a thread on 127.0.0.1; yields the port. uvicorn leaves
+    logging alone (log_config=None), so its records reach caplog."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def wait_for_port(port: int, timeout: float = 20.0) -> None:

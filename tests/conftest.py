@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,10 @@ def mini_corpus() -> Path:
 @pytest.fixture(scope="session")
 def mini_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Directory of a baseline trained on the mini corpus (a few seconds, once per session)."""
-    from netral_nlp.train import TrainConfig, train_baseline
+    from netral_nlp.train import BaselineTrainConfig, train_baseline
 
     out = tmp_path_factory.mktemp("models") / "mini-baseline"
-    config = TrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
+    config = BaselineTrainConfig(data=MINI_CORPUS, out=out, name="mini-baseline", c_grid=(4.0,))
     train_baseline(config, progress=lambda _msg: None)
     return out
 
@@ -121,14 +121,13 @@ def feed_rows() -> Callable[..., list[dict[str, Any]]]:
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A baseline fitted in about a second on 80 synthetic posts (not the real corpus):
-    it flags the partisan ones, so scored files have both flagged and unflagged rows."""
+    """The tiny baseline: fitted in about a second on 80 synthetic posts (not the real
+    corpus); it flags the partisan ones, so scored files have flagged and unflagged rows."""
     from types import SimpleNamespace
 
-    from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+    from netral_nlp.baseline import BaselineConfig
     from netral_nlp.features import FeatureConfig
-    from netral_nlp.manifest import Manifest
-    from netral_nlp.train import label_matrix
+    from netral_nlp.train import fit_baseline
 
     items = [
         SimpleNamespace(
@@ -136,11 +135,35 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
         for k in range(80)
     ]
-    docs = docs_for([i.text for i in items], [None] * len(items))
     config = BaselineConfig(features=FeatureConfig(), calibration_folds=2)
-    manifest = Manifest(name="tiny", version="0.0.1", kind="baseline")
-    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest)
-    model.manifest.thresholds = {"flag": 0.5}
     directory = tmp_path_factory.mktemp("models") / "tiny"
-    model.save(directory)
+    fit_baseline(items, config, name="tiny", version="0.0.1").save(directory)
     return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_transformer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The tiny transformer: a hidden-64 BERT fine-tuned once per session on a synthetic
+    corpus (about 10 s on 2 cores). Yields config, clf, metrics, items and dir."""
+    torch = pytest.importorskip("torch")
+    from tiny_bert import build_tiny_bert, write_corpus
+
+    from netral_nlp import evaluate
+    from netral_nlp.data import read_annotations
+    from netral_nlp.transformer_train import TransformerTrainConfig, train_transformer
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a hidden-64 model gains nothing from threads, and loses under load
+    work = tmp_path_factory.mktemp("tiny")
+    corpus = write_corpus(work / "corpus" / "items.jsonl", n_train=200, n_dev=60, n_test=40)
+    items = read_annotations(corpus)
+    base = build_tiny_bert(work / "base", [i.text for i in items if i.split == "train"])
+    config = TransformerTrainConfig(
+        data=corpus.parent, out=work / "model", name="tiny", base=str(base), epochs=12, learning_rate=2e-3,
+        batch_size=16, max_length=64, seed=13, log_steps=50, patience=4,
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(evaluate, "N_BOOTSTRAP", 20)  # the intervals are not under test
+        clf, metrics = train_transformer(config, progress=lambda m: None)
+    yield {"config": config, "clf": clf, "metrics": metrics, "items": items, "dir": config.out}
+    torch.set_num_threads(threads)

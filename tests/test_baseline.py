@@ -1,4 +1,5 @@
-"""The model contract every kind passes, run here on the baseline."""
+"""What is particular to the baseline: training on the corpus (manifest, determinism,
+splits), its evidence and threshold tuning; the shared contract is test_classifier_contract."""
 
 import json
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 from netral_nlp import CATEGORY_NAMES, load_model
 from netral_nlp.baseline import WEIGHTS_FILE
 from netral_nlp.prediction import HEADS
-from netral_nlp.train import TrainConfig, train_baseline
+from netral_nlp.train import BaselineTrainConfig, train_baseline
 
 TEXTS = [
     "Camat Sukamaju hadir di kampanye akbar paslon 02 sambil pose dua jari.",
@@ -19,54 +20,11 @@ TEXTS = [
 ]
 
 
-def test_predictions_have_the_contract_shape(mini_baseline: Path) -> None:
-    clf = load_model(mini_baseline)
-    preds = clf.predict(TEXTS, [None, None, None, "Guru SDN 2 | PNS"])
-    assert len(preds) == len(TEXTS)
-    for text, p in zip(TEXTS, preds, strict=False):
-        assert 0.0 <= p.score <= 1.0
-        assert p.flag == (p.score >= clf.manifest.thresholds["flag"])
-        assert set(p.category_scores) == set(CATEGORY_NAMES)
-        assert all(0.0 <= v <= 1.0 for v in p.category_scores.values())
-        assert bool(p.categories) == p.flag
-        assert set(p.categories) <= set(CATEGORY_NAMES)
-        for ev in p.evidence:
-            assert ev in text
-        for span in p.spans:
-            assert text[span.start : span.end] == span.text
-        row = p.row("x", clf.manifest.model_id)
-        json.dumps(row)
-        assert row["model"] == "mini-baseline@1.0.0"
-
-
 def test_flagged_item_gets_evidence_from_its_text(mini_baseline: Path) -> None:
     clf = load_model(mini_baseline)
     p = clf.predict([TEXTS[0]])[0]
     assert p.flag
     assert p.evidence and all(ev in TEXTS[0] for ev in p.evidence)
-
-
-def test_save_then_load_gives_identical_scores(mini_baseline: Path, tmp_path: Path) -> None:
-    clf = load_model(mini_baseline)
-    clf.save(tmp_path / "copy")
-    again = load_model(tmp_path / "copy")
-    a = [p.score for p in clf.predict(TEXTS)]
-    b = [p.score for p in again.predict(TEXTS)]
-    assert a == b
-
-
-def test_empty_and_whitespace_input(mini_baseline: Path) -> None:
-    clf = load_model(mini_baseline)
-    assert clf.predict([]) == []
-    for p in clf.predict(["", "   \n"]):
-        assert 0.0 <= p.score <= 1.0 and not p.evidence
-
-
-def test_batch_equals_one_by_one(mini_baseline: Path) -> None:
-    clf = load_model(mini_baseline)
-    batch = [p.score for p in clf.predict(TEXTS)]
-    single = [clf.predict([t])[0].score for t in TEXTS]
-    assert np.allclose(batch, single, atol=1e-7)
 
 
 def test_manifest_describes_the_model(mini_baseline: Path) -> None:
@@ -80,7 +38,7 @@ def test_manifest_describes_the_model(mini_baseline: Path) -> None:
 
 
 def test_training_is_deterministic(mini_corpus: Path, mini_baseline: Path, tmp_path: Path) -> None:
-    config = TrainConfig(
+    config = BaselineTrainConfig(
         data=mini_corpus, out=tmp_path / "again", name="mini-baseline", c_grid=(4.0,)
     )
     train_baseline(config, progress=lambda _m: None)
@@ -99,7 +57,7 @@ def test_training_is_deterministic(mini_corpus: Path, mini_baseline: Path, tmp_p
 def test_training_needs_splits(tmp_path: Path, make_item, write_jsonl) -> None:
     path = write_jsonl("nosplit.jsonl", [make_item(), make_item(flag=True)])
     with pytest.raises(ValueError, match="netral data split"):
-        train_baseline(TrainConfig(data=path, out=tmp_path / "m"), progress=lambda _m: None)
+        train_baseline(BaselineTrainConfig(data=path, out=tmp_path / "m"), progress=lambda _m: None)
 
 
 def test_best_threshold_maximises_f1() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import json
 import random
 import signal
@@ -19,12 +20,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from netral_nlp import batch
-from netral_nlp.batch import ScoreOptions, score_file
-from netral_nlp.io import InputError, RowWriter
+from netral_nlp.batch import ScoreOptions, score_file, score_rows
+from netral_nlp.io import InputError
+from netral_nlp.model import load_model
+from netral_nlp.output import RowWriter
 
 
 def options(model: Path, input: Path, output: Path | None, **kwargs: Any) -> ScoreOptions:
-    kwargs = {"workers": 1, "quiet": True} | kwargs
+    kwargs = {"workers": 1} | kwargs
     return ScoreOptions(input=input, output=output, model=model, **kwargs)
 
 
@@ -170,7 +173,8 @@ def test_nothing_scored_is_an_error_and_leaves_no_output(tmp_path, write_jsonl, 
         score_file(options(tiny_model, path, out))
     assert not out.exists() and not (tmp_path / ".out.jsonl.partial").exists()
     [error] = read_jsonl(Path(f"{out}.errors.jsonl"))
-    assert error["id"] == "huge" and "over the text limit of 100,000" in error["reason"]
+    assert error["id"] == "huge"
+    assert "over the text limit of 100,000 (netral_nlp.limits.MAX_TEXT_CHARS)" in error["reason"]
 
 
 def test_full_disk_on_file_output_leaves_nothing(
@@ -184,6 +188,45 @@ def test_full_disk_on_file_output_leaves_nothing(
     with pytest.raises(InputError, match="disk full while writing"):
         score_file(options(tiny_model, write_jsonl("in.jsonl", feed_rows(5)), out))
     assert not out.exists() and not (tmp_path / ".out.jsonl.partial").exists()
+
+
+def test_progress_goes_to_the_callback_and_nothing_is_printed(
+    tmp_path, write_jsonl, tiny_model, feed_rows, capsys
+):
+    path = write_jsonl("in.jsonl", with_bad_rows(feed_rows(50)))
+    calls: list[int] = []
+    summary = score_file(
+        options(tiny_model, path, tmp_path / "out.jsonl", batch_size=20), calls.append
+    )
+    assert calls == [20, 20, 10] and summary.rows_read == 50
+    assert capsys.readouterr() == ("", "")
+
+
+# --------------------------------------------------------------------------- rows in memory
+
+
+def test_score_rows_gives_the_rows_score_file_writes(tmp_path, write_jsonl, tiny_model, feed_rows):
+    rows = [*feed_rows(25), {"text": "camat kampanye", "author_context": "PNS"}]
+    out = tmp_path / "out.jsonl"
+    score_file(options(tiny_model, write_jsonl("in.jsonl", rows), out))
+    scored = list(score_rows(rows, load_model(tiny_model), batch_size=4))
+    assert scored == read_jsonl(out)
+    assert scored[-1]["id"] == "line-26"  # no id: its 1-based position, as in files
+
+
+def test_score_rows_streams(tiny_model, feed_rows):
+    def endless():
+        for k in itertools.count():
+            yield from feed_rows(1, start=k)
+
+    scored = score_rows(endless(), load_model(tiny_model), batch_size=3)
+    assert [r["id"] for r in itertools.islice(scored, 5)] == [f"r-{k}" for k in range(5)]
+
+
+def test_score_rows_names_a_bad_row(tiny_model, feed_rows):
+    rows = [*feed_rows(2), {"id": "x", "text": " "}]
+    with pytest.raises(ValueError, match=r"^row 3 \(id 'x'\): field 'text' is empty$"):
+        list(score_rows(rows, load_model(tiny_model)))
 
 
 # --------------------------------------------------------------------------- sharded output
@@ -315,7 +358,7 @@ from pathlib import Path
 from netral_nlp.batch import ScoreOptions, score_file
 source, out, model, workers = sys.argv[1:]
 score_file(ScoreOptions(input=source, output=Path(out), model=Path(model), batch_size=25,
-                        shard_rows=50, workers=int(workers), resume=True, quiet=True))
+                        shard_rows=50, workers=int(workers), resume=True))
 """
 
 
@@ -382,7 +425,7 @@ def test_options_are_checked():
         ScoreOptions(input="x.jsonl", shard_format="csv")
     with pytest.raises(ValueError, match="batch_size"):
         ScoreOptions(input="x.jsonl", batch_size=0)
-    assert batch._output_directory(Path("out")) == Path("out")
-    assert batch._output_directory("out.d/") == Path("out.d")
-    assert batch._output_directory(Path("out.jsonl")) is None
-    assert batch._output_directory(Path("-")) is None
+    assert batch.output_directory(Path("out")) == Path("out")
+    assert batch.output_directory("out.d/") == Path("out.d")
+    assert batch.output_directory(Path("out.jsonl")) is None
+    assert batch.output_directory(Path("-")) is None

@@ -3,11 +3,16 @@ errors, sharded runs from the command line, and the printed reports."""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 from typer.testing import CliRunner
@@ -249,3 +254,220 @@ def test_print_metrics_is_readable_plain_text(tiny_model, capsys, monkeypatch):
         assert needle in out
     assert all(name in out for name in CATEGORY_NAMES)
     assert "\x1b[" not in out
+
+
+# --------------------------------------------------------------------------- paths that collide
+
+
+def tree(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every path under ``root`` with its mtime, size and (regular files) bytes, links
+    not followed: equal before and after means nothing was touched."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        out[str(path.relative_to(root))] = (st.st_mtime_ns, st.st_size, data)
+    return out
+
+
+def _symlink(link: Path, target: str) -> None:
+    link.symlink_to(target)
+
+
+COLLISIONS = {
+    "output is the input": ([], ["in.jsonl", "-o", "in.jsonl"]),
+    "output is the input, spelled differently": ([], ["in.jsonl", "-o", "./sub/../in.jsonl"]),
+    "error file is the input": ([], ["in.jsonl", "-o", "out.jsonl", "--errors", "in.jsonl"]),
+    "error file is the output": ([], ["in.jsonl", "-o", "out.jsonl", "--errors", "out.jsonl"]),
+    "output is a symlink to the input": (
+        [lambda d: _symlink(d / "link.jsonl", "in.jsonl")],
+        ["in.jsonl", "-o", "link.jsonl"],
+    ),
+    "error file is a hard link to the input": (
+        [lambda d: os.link(d / "in.jsonl", d / "hard.jsonl")],
+        ["in.jsonl", "-o", "out.jsonl", "--errors", "hard.jsonl"],
+    ),
+    "error file through a symlinked folder is the output": (
+        [lambda d: _symlink(d / "alias", "sub")],
+        ["in.jsonl", "-o", "sub/out.jsonl", "--errors", "alias/out.jsonl"],
+    ),
+    "the default error file is the input": (
+        [lambda d: (d / "in.jsonl").rename(d / "out.jsonl.errors.jsonl")],
+        ["out.jsonl.errors.jsonl", "-o", "out.jsonl"],
+    ),
+    "stdout's default error file is the input": (
+        [lambda d: (d / "in.jsonl").rename(d / "netral-errors.jsonl")],
+        ["netral-errors.jsonl"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COLLISIONS))
+def test_output_or_error_file_that_is_the_input_or_each_other_is_refused_untouched(
+    tmp_path, write_jsonl, feed_rows, tiny_model, monkeypatch, case
+):
+    """Before: -o INPUT replaced the input, --errors INPUT deleted it, --errors = -o lost
+    the rejected rows; all with exit code 0."""
+    write_jsonl("in.jsonl", [*feed_rows(3), "{broken"])
+    (tmp_path / "sub").mkdir()
+    setup, args = COLLISIONS[case]
+    for step in setup:
+        step(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    before = tree(tmp_path)
+
+    result = netral("score", *args, "--model", tiny_model, "--workers", "1")
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: refusing to write ") and result.stderr.count("\n") == 1
+    assert "it is the same file as" in result.stderr
+    assert tree(tmp_path) == before
+
+
+def test_a_run_directory_holding_the_input_is_refused(tmp_path, write_jsonl, feed_rows, tiny_model):
+    """Before: resuming an interrupted run removed the shards its manifest does not list,
+    and here that shard was the input (reached through a symlink)."""
+    run = tmp_path / "run"
+    args = ("--model", tiny_model, "--workers", "1", "--batch-size", "10", "--shard-rows", "10")
+    assert netral("score", write_jsonl("in.jsonl", feed_rows(30)), "-o", run, *args).exit_code == 0
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest |= {"shards": manifest["shards"][:2], "complete": False}  # as if killed
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    feed = tmp_path / "feed.jsonl"
+    feed.symlink_to(run / "part-00002.jsonl")
+    before = tree(tmp_path)
+
+    result = netral("score", feed, "-o", run, "--resume", "--force", *args)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: refusing to write to {run}: it holds the input {feed} (as part-00002.jsonl); "
+        "choose another -o\n"
+    )
+    assert tree(tmp_path) == before
+
+
+# --------------------------------------------------------------------------- unwritable output
+
+
+def _under(root: Path, path: Any) -> bool:
+    if isinstance(path, int):
+        return False
+    p = Path(os.path.abspath(os.fsdecode(path)))
+    return p == root or root in p.parents
+
+
+@pytest.fixture(params=["EACCES", "EROFS"])
+def unwritable(request, tmp_path, monkeypatch) -> Path:
+    """A folder nothing can be written into: mode 0555 (EACCES), or on a read-only file
+    system (EROFS, where even removing a file that is not there fails). Root ignores the
+    mode and tests cannot mount, so then the os calls that write are made to fail as the
+    kernel would."""
+    root = tmp_path / "locked"
+    root.mkdir()
+    root.chmod(0o555)
+    request.addfinalizer(lambda: root.chmod(0o755))
+    code = getattr(errno, request.param)
+    if request.param == "EACCES" and not os.access(root, os.W_OK):
+        return root  # a real read-only folder: not root
+    real = {name: getattr(os, name) for name in ("open", "mkdir", "unlink", "replace", "rename")}
+    real_io_open = io.open
+
+    def deny(path: Any) -> NoReturn:
+        raise OSError(code, os.strerror(code), os.fsdecode(path))
+
+    def os_open(path, flags, *args, **kwargs):
+        if _under(root, path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            deny(path)
+        return real["open"](path, flags, *args, **kwargs)
+
+    def io_open(file, mode="r", *args, **kwargs):
+        if _under(root, file) and set(mode) & set("wax+"):
+            deny(file)
+        return real_io_open(file, mode, *args, **kwargs)
+
+    def mkdir(path, *args, **kwargs):
+        if _under(root, path) and not os.path.exists(path):
+            deny(path)
+        return real["mkdir"](path, *args, **kwargs)
+
+    def unlink(path, *args, **kwargs):
+        if _under(root, path) and (code == errno.EROFS or os.path.lexists(path)):
+            deny(path)
+        return real["unlink"](path, *args, **kwargs)
+
+    def move(name):
+        def moved(src, dst, *args, **kwargs):
+            if _under(root, src) or _under(root, dst):
+                deny(dst)
+            return real[name](src, dst, *args, **kwargs)
+
+        return moved
+
+    for name, fake in [("open", os_open), ("mkdir", mkdir), ("unlink", unlink)]:
+        monkeypatch.setattr(os, name, fake)
+    monkeypatch.setattr(os, "replace", move("replace"))
+    monkeypatch.setattr(os, "rename", move("rename"))
+    monkeypatch.setattr(io, "open", io_open)
+    return root
+
+
+@pytest.mark.parametrize("output", ["out.jsonl", "out.parquet", "run", "."])
+def test_an_unwritable_output_folder_is_one_error_line_naming_it(
+    unwritable, write_jsonl, feed_rows, tiny_model, output
+):
+    """Before: a traceback (the cleanup in `finally` failed too and hid the real error)."""
+    source = write_jsonl("in.jsonl", [*feed_rows(3), "{broken"])
+    out = unwritable / output
+    result = netral("score", source, "-o", out, "--model", tiny_model, "--workers", "1")
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    # the output, or first the stale error file beside it that the run removes
+    assert re.match(
+        rf"error: cannot write {re.escape(str(out))}(\.errors\.jsonl)?: ", result.stderr
+    )
+    assert result.stderr.count("\n") == 1
+    assert list(unwritable.iterdir()) == []
+
+
+def test_an_unwritable_error_file_is_one_error_line_naming_it(
+    unwritable, tmp_path, write_jsonl, feed_rows, tiny_model
+):
+    source = write_jsonl("in.jsonl", [*feed_rows(3), "{broken"])
+    errors = unwritable / "rejected.jsonl"
+    out = tmp_path / "out.jsonl"
+    result = netral("score", source, "-o", out, "--errors", errors, "--model", tiny_model)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: cannot write {errors}: ")
+    assert result.stderr.count("\n") == 1
+    assert not out.exists() and not (tmp_path / ".out.jsonl.partial").exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (errno.ENOSPC, "disk full while writing {out}; nothing was left at OUTPUT"),
+        (errno.EIO, "cannot write {out}: Input/output error"),
+    ],
+)
+def test_other_write_failures_are_one_error_line(
+    tmp_path, write_jsonl, feed_rows, tiny_model, monkeypatch, code, message
+):
+    from netral_nlp.output import RowWriter
+
+    def fails(self, fsync=False):
+        self.abort()
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(RowWriter, "close", fails)  # the last write, flushed at the end
+    out = tmp_path / "out.jsonl"
+    result = netral(
+        "score", write_jsonl("in.jsonl", feed_rows(3)), "-o", out, "--model", tiny_model
+    )
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: " + message.format(out=out))
+    assert result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]

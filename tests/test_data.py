@@ -16,15 +16,14 @@ from netral_nlp.data import (
     SPLITS,
     AnnotationError,
     Item,
-    assign_splits,
     data_hash,
     load_dataset,
     read_annotations,
     validate,
-    write_splits,
 )
 from netral_nlp.data_cli import data_app
 from netral_nlp.labels import CATEGORY_NAMES
+from netral_nlp.splits import assign_splits, write_splits
 
 ANNOTATIONS = Path(__file__).resolve().parents[1] / "data" / "annotations"
 
@@ -466,7 +465,8 @@ def test_cli_split_card_and_agreement(make_item, write_jsonl, tmp_path):
 
 
 def test_apply_adjudication_sets_final_labels_idempotently(make_item, write_jsonl, tmp_path):
-    from netral_nlp.data import apply_adjudication, read_annotations
+    from netral_nlp.data import read_annotations
+    from netral_nlp.splits import apply_adjudication
 
     a, b = make_item(), make_item(flag=True)
     corpus = write_jsonl("corpus/items.jsonl", [a, b])
@@ -492,7 +492,8 @@ def test_apply_adjudication_sets_final_labels_idempotently(make_item, write_json
 def test_apply_adjudication_rejects_incomplete_records(make_item, write_jsonl):
     import pytest
 
-    from netral_nlp.data import AnnotationError, apply_adjudication
+    from netral_nlp.data import AnnotationError
+    from netral_nlp.splits import apply_adjudication
 
     corpus = write_jsonl("c/items.jsonl", [make_item()])
     record = write_jsonl("adj.jsonl", [{"id": "t-0001", "final": {"flag": True}}])

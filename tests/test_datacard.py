@@ -148,3 +148,23 @@ def test_malformed_markers_are_refused(items, tmp_path):
     readme.write_text(f"{END_MARKER}\n{START_MARKER}\n")
     with pytest.raises(ValueError, match="expected one"):
         update_card(readme, items)
+
+
+def test_rationale_table_counts_roles_and_linked_items() -> None:
+    from netral_nlp.data import Rationale
+    from netral_nlp.datacard import _rationale_table
+
+    linked = _item(
+        1,
+        flag=True,
+        categories=["kampanye_medsos"],
+        rationales=[Rationale(0, 5, "actor", "Camat"), Rationale(6, 10, "act", "ikut")],
+    )
+    act_only = _item(
+        2, flag=True, categories=["kampanye_medsos"], rationales=[Rationale(6, 10, "act", "ikut")]
+    )
+    plain = _item(3)
+    table = _rationale_table([linked, act_only, plain])
+    assert "| act | 2 |  |" in table and "| actor | 1 |  |" in table
+    assert "| items annotated (field present) | 2 | 66.7% |" in table
+    assert "| flagged items with actor and act | 1 | 50.0% |" in table

@@ -135,7 +135,7 @@ def test_training_records_threshold_data(mini_corpus, tmp_path):
     """--threshold-data is read (unambiguous items only) and recorded in the manifest."""
     from netral_nlp.data import read_records
     from netral_nlp.manifest import Manifest
-    from netral_nlp.train import TrainConfig, train_baseline
+    from netral_nlp.train import BaselineTrainConfig, train_baseline
 
     rows = [
         obj | {"ambiguous": k % 5 == 0} for k, (_, _, obj) in enumerate(read_records(mini_corpus))
@@ -147,7 +147,7 @@ def test_training_records_threshold_data(mini_corpus, tmp_path):
     out = tmp_path / "m"
     messages: list[str] = []
     train_baseline(
-        TrainConfig(data=mini_corpus, out=out, c_grid=(4.0,), threshold_data=ref),
+        BaselineTrainConfig(data=mini_corpus, out=out, c_grid=(4.0,), threshold_data=ref),
         progress=messages.append,
     )
     config = Manifest.read(out).config

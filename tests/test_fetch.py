@@ -6,13 +6,21 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+from urllib.parse import quote
 
 import pytest
 from api_support import HostileServer, StubResolver, free_port
 
 from netral_nlp.api.addresses import is_public, literal_ip
 from netral_nlp.api.extract import decode_page, extract_article
-from netral_nlp.api.fetch import BLOCKED_MESSAGE, FetchConfig, FetchError, Page, fetch_page
+from netral_nlp.api.fetch import (
+    BLOCKED_MESSAGE,
+    INVALID_MESSAGE,
+    FetchConfig,
+    FetchError,
+    Page,
+    fetch_page,
+)
 
 pytest_plugins = ["api_fixtures"]
 
@@ -92,10 +100,10 @@ def test_other_schemes_are_refused_before_any_lookup(url: str) -> None:
 def test_private_addresses_are_refused_in_every_spelling(host: str) -> None:
     resolver = StubResolver({})
     err = _error(f"http://{host}/", _config(), resolver)
-    # httpx itself rejects a few spellings (0177.0.0.1) as malformed: refused all the same.
+    # the HTTP client itself rejects a few spellings (0177.0.0.1) as malformed: refused all the same.
     assert (err.code, err.message) in {
         ("url_blocked", BLOCKED_MESSAGE),
-        ("url_invalid", "not a valid URL"),
+        ("url_invalid", INVALID_MESSAGE),
     }
     assert resolver.asked == []  # literal addresses are never looked up
 
@@ -218,6 +226,31 @@ def test_a_redirect_to_a_refused_target_is_refused_at_that_hop(
     hostile_server: HostileServer, path: str, code: str
 ) -> None:
     assert _error(f"{hostile_server.base}{path}", _config(hostile_server)).code == code
+
+
+# Locations that made the HTTP client raise while building or sending the next request
+# (InvalidURL, IDNAError, ValueError): each was a 500 on /v1/score and the page.
+BROKEN_LOCATIONS = [
+    "http:foo",
+    "http:127.0.0.1",
+    "http://xn--/",
+    "//xn--zz/",
+    "https://xn--ls8h.la/",
+    ":https:ffff",
+    "http://[::1",
+    "https://\u00e9\u0301\U0001f4a9.test/",
+]
+
+
+@pytest.mark.parametrize("location", BROKEN_LOCATIONS)
+def test_a_broken_redirect_is_a_documented_error(
+    hostile_server: HostileServer, location: str
+) -> None:
+    url = f"{hostile_server.base}/redirect?to={quote(location, safe='')}"
+    err = _error(url, _config(hostile_server))  # a FetchError, nothing else
+    # http:foo is a relative reference to some clients (then the server's 404), an
+    # invalid URL to others: either is a documented answer.
+    assert err.code in {"url_invalid", "url_blocked", "url_http_status"}, err
 
 
 def test_more_than_five_redirects_is_an_error(hostile_server: HostileServer) -> None:

@@ -7,6 +7,7 @@ import csv
 import gzip
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from netral_nlp import io as nio
-from netral_nlp.io import FieldMap, InputError, RowWriter, looks_binary, read_chunks
+from netral_nlp.io import FieldMap, InputError, looks_binary, read_chunks
+from netral_nlp.labels import CATEGORY_NAMES
 from netral_nlp.limits import MAX_TEXT_CHARS
-from netral_nlp.prediction import Prediction, Span
+from netral_nlp.output import RowWriter, read_scored
+from netral_nlp.prediction import OUTPUT_FIELDS, Prediction, Span, parquet_schema
 
 ROWS = [
     {"id": "a", "text": "camat ikut kampanye", "author_context": "PNS"},
@@ -263,10 +266,9 @@ def test_looks_binary():
 
 def scored_rows() -> list[dict[str, Any]]:
     span = Span(0, 5, "asn_role", "camat")
-    flagged = Prediction(
-        0.9, True, ["kampanye_medsos"], {"kampanye_medsos": 0.9}, ["camat ikut"], [span]
-    )
-    calm = Prediction(0.1, False, [], {"kampanye_medsos": 0.1}, [])
+    high = {c: 0.9 if c == "kampanye_medsos" else 0.2 for c in CATEGORY_NAMES}
+    flagged = Prediction(0.9, True, ["kampanye_medsos"], high, ["camat ikut"], [span])
+    calm = Prediction(0.1, False, [], dict.fromkeys(CATEGORY_NAMES, 0.1), [])
     return [flagged.row("a", "m@1"), calm.row(7, "m@1")]
 
 
@@ -303,3 +305,30 @@ def test_stdout_writer_and_unknown_output_suffix(capsysbinary, tmp_path):
     assert len(capsysbinary.readouterr().out.splitlines()) == 2
     with pytest.raises(InputError, match="unknown output format"):
         RowWriter(tmp_path / "out.xlsx")
+
+
+def test_parquet_schema_is_the_output_row():
+    assert tuple(parquet_schema().names) == OUTPUT_FIELDS == tuple(scored_rows()[0])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_a_scored_file_reads_back_as_it_was_written(tmp_path, suffix):
+    rows = scored_rows()
+    path = tmp_path / f"out{suffix}"
+    with RowWriter(path) as writer:
+        writer.write_rows(rows)
+    path.write_bytes(path.read_bytes() + (b'{"not": "scored"}\n' if suffix == ".jsonl" else b""))
+    back = list(read_scored(path))
+    if suffix == ".jsonl":
+        assert back.pop() is None  # a record that is not a scored row
+    else:
+        rows[1]["id"] = "7"  # ids are strings in CSV and Parquet
+    assert back == rows
+
+
+def test_reading_feeds_does_not_import_the_corpus_module():
+    code = "import sys, netral_nlp.io; print('netral_nlp.data' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

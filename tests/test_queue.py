@@ -4,6 +4,7 @@ rows that ``netral data validate`` accepts."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from api_support import FLAG_TEXT, FakeClassifier, StubResolver, free_port, wait_for_port
 from fastapi.testclient import TestClient
@@ -23,6 +24,7 @@ from netral_nlp.api import create_app
 from netral_nlp.api.queue import (
     Decision,
     NewItem,
+    QueueDatabaseError,
     QueueError,
     QueueItem,
     ReviewQueue,
@@ -103,6 +105,13 @@ def test_add_list_decide(queue: ReviewQueue) -> None:
         queue.get("missing")
 
 
+@pytest.mark.parametrize(("limit", "offset"), [(50, 2**63), (2**63, 0), (0, 0), (50, -1)])
+def test_paging_out_of_bounds_is_a_queue_error(queue: ReviewQueue, limit: int, offset: int) -> None:
+    with pytest.raises(QueueError) as info:
+        queue.items("pending", limit, offset)
+    assert info.value.code == "validation_error"
+
+
 def _race(db: Path, item_id: str) -> list[str]:
     """Two reviewers, each with their own connection, decide ``item_id`` at once."""
     barrier = threading.Barrier(2)
@@ -139,7 +148,8 @@ def test_two_concurrent_decisions_one_wins(tmp_path: Path) -> None:
 def test_two_concurrent_http_decisions_one_200_one_409(tmp_path: Path) -> None:
     settings = Settings(db=tmp_path / "http.db")
     with TestClient(
-        create_app(settings, classifier=FakeClassifier(), resolver=StubResolver({}))
+        create_app(settings, classifier=FakeClassifier(), resolver=StubResolver({})),
+        base_url="http://localhost",
     ) as client:
         item_id = client.post("/v1/score", json={"text": FLAG_TEXT}).json()["queue_id"]
         barrier = threading.Barrier(2)
@@ -238,7 +248,7 @@ def test_an_acknowledged_decision_survives_kill_9(tmp_path: Path, tiny_model_dir
     )
     try:
         wait_for_port(port, timeout=30)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
             for item_id in ids:
                 r = http.post(
                     f"/v1/queue/{item_id}/decision",
@@ -255,6 +265,45 @@ def test_an_acknowledged_decision_survives_kill_9(tmp_path: Path, tiny_model_dir
     after = ReviewQueue(db)
     assert [after.get(i).status for i in ids] == ["confirmed"] * 5
     assert after.counts()["confirmed"] == 5
+
+
+def _not_a_queue(tmp_path: Path) -> dict[str, Path]:
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as con:
+        con.execute("CREATE TABLE items (id TEXT)")
+    text = tmp_path / "notes.db"
+    text.write_text("this is not a database\n" * 100)
+    return {"text": text, "other": other, "directory": tmp_path}
+
+
+@pytest.mark.parametrize("kind", ["text", "other", "directory"])
+def test_a_file_that_is_not_a_queue_is_one_clear_error(tmp_path: Path, kind: str) -> None:
+    path = _not_a_queue(tmp_path)[kind]
+    with pytest.raises(QueueDatabaseError, match=str(path)):
+        ReviewQueue(path)
+
+
+@pytest.mark.parametrize("kind", ["text", "other"])
+def test_serve_and_export_refuse_a_db_that_is_not_a_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import netral_nlp.model
+    from netral_nlp.cli import app
+
+    path = _not_a_queue(tmp_path)[kind]
+    monkeypatch.setattr(netral_nlp.model, "load_model", lambda _: FakeClassifier())
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("the server started"))
+    monkeypatch.setenv("NETRAL_DB", str(path))
+    runner = CliRunner()
+    for args in (["serve"], ["queue", "export", "-o", str(tmp_path / "out.jsonl")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+        assert str(path) in lines[0] and "Traceback" not in result.output
 
 
 def test_cli_queue_export(tmp_path: Path) -> None:

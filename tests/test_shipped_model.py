@@ -9,7 +9,7 @@ import pytest
 from netral_nlp import load_model, modelcard
 from netral_nlp.manifest import Manifest
 from netral_nlp.model import default_model_dir
-from netral_nlp.train import TrainConfig, train_baseline
+from netral_nlp.train import BaselineTrainConfig, train_baseline
 
 SHIPPED = default_model_dir()
 CORPUS = Path(__file__).parents[1] / "data" / "annotations"
@@ -35,7 +35,7 @@ def test_model_is_small() -> None:
 @pytest.mark.slow
 def test_retraining_from_the_corpus_reproduces_the_card(tmp_path: Path) -> None:
     manifest = Manifest.read(SHIPPED)
-    config = TrainConfig(
+    config = BaselineTrainConfig(
         data=CORPUS,
         out=tmp_path / "retrained",
         name=manifest.name,

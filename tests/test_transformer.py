@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tiny_bert import FILLER, build_tiny_bert, incident, write_corpus
+from tiny_bert import FILLER, incident, write_corpus
 
 from netral_nlp.engine import Encoder, Engine, Request, pad_batch, plan_batches
 from netral_nlp.manifest import ModelLoadError
@@ -131,15 +131,19 @@ import netral_nlp, netral_nlp.cli
 from typer.testing import CliRunner
 assert CliRunner().invoke(netral_nlp.cli.app, ["--help"]).exit_code == 0
 import netral_nlp.engine, netral_nlp.transformer, netral_nlp.transformer_train, netral_nlp.onnx_export
-from netral_nlp.baseline import BaselineClassifier, BaselineConfig, docs_for
+from types import SimpleNamespace
+from netral_nlp.baseline import BaselineConfig
 from netral_nlp.features import FeatureConfig
-from netral_nlp.manifest import Manifest
 from netral_nlp.model import load_model
-texts = ["camat ajak warga coblos nomor dua", "harga cabai naik", "lurah pakai mobil dinas", "hujan"] * 3
-labels = np.array([[1, 0, 0, 1, 0, 0], [0] * 6, [1, 0, 0, 0, 1, 0], [0] * 6] * 3)
+from netral_nlp.train import fit_baseline
+items = [
+    SimpleNamespace(text="camat ajak warga coblos nomor dua", flag=True, categories=["ajakan_dukungan"]),
+    SimpleNamespace(text="harga cabai naik", flag=False, categories=[]),
+    SimpleNamespace(text="lurah pakai mobil dinas", flag=True, categories=["penyalahgunaan_jabatan"]),
+    SimpleNamespace(text="hujan", flag=False, categories=[]),
+] * 3
 config = BaselineConfig(features=FeatureConfig(), calibration_folds=2)
-model = BaselineClassifier.fit(docs_for(texts, [None] * 12), labels, config, Manifest("t", "1", "baseline"))
-model.save({str(tmp_path / "baseline")!r})
+fit_baseline(items, config, name="t").save({str(tmp_path / "baseline")!r})
 load_model({str(tmp_path / "baseline")!r}).predict(["camat ajak coblos"])
 heavy = sorted({{m.split(".")[0] for m in sys.modules}} & {{"torch", "transformers", "onnxruntime", "datasets"}})
 print(heavy)
@@ -154,49 +158,24 @@ print(heavy)
 # --------------------------------------------------------------------------- a fine-tuned tiny BERT
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Fine-tune a tiny BERT on the synthetic corpus once (about 10 s on 2 cores)."""
-    torch = pytest.importorskip("torch")
-    from netral_nlp import evaluate
-    from netral_nlp.data import read_annotations
-    from netral_nlp.transformer_train import TransformerTrainConfig, train_transformer
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a hidden-64 model gains nothing from threads, and loses under load
-    work = tmp_path_factory.mktemp("tiny")
-    corpus = write_corpus(work / "corpus" / "items.jsonl", n_train=200, n_dev=60, n_test=40)
-    items = read_annotations(corpus)
-    base = build_tiny_bert(work / "base", [i.text for i in items if i.split == "train"])
-    config = TransformerTrainConfig(
-        data=corpus.parent, out=work / "model", name="tiny", base=str(base), epochs=12, learning_rate=2e-3,
-        batch_size=16, max_length=64, seed=13, log_steps=50, patience=4,
-    )  # fmt: skip
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(evaluate, "N_BOOTSTRAP", 20)  # the intervals are not under test
-        clf, metrics = train_transformer(config, progress=lambda m: None)
-    yield {"config": config, "clf": clf, "metrics": metrics, "items": items, "dir": config.out}
-    torch.set_num_threads(threads)
-
-
 def _scores(predictions: list[Any]) -> np.ndarray:
     return np.array([[p.score, *p.category_scores.values()] for p in predictions])
 
 
 @pytest.mark.torch
-def test_fine_tuning_lowers_the_loss_and_beats_chance(trained: dict[str, Any]) -> None:
-    training = trained["metrics"]["training"]
+def test_fine_tuning_lowers_the_loss_and_beats_chance(tiny_transformer: dict[str, Any]) -> None:
+    training = tiny_transformer["metrics"]["training"]
     assert training["train_loss_last"] < training["train_loss_first"]
     assert training["dev_loss_after"] < training["dev_loss_before"]
-    dev = trained["metrics"]["dev"]
+    dev = tiny_transformer["metrics"]["dev"]
     prevalence = dev["flag"]["support"] / dev["n"]
     assert dev["flag"]["pr_auc"] > prevalence + 0.2
     assert dev["flag"]["f1"] > 2 * prevalence / (1 + prevalence) + 0.1  # F1 of flagging everything
 
 
 @pytest.mark.torch
-def test_saved_model_is_self_describing_and_safe(trained: dict[str, Any]) -> None:
-    directory: Path = trained["dir"]
+def test_saved_model_is_self_describing_and_safe(tiny_transformer: dict[str, Any]) -> None:
+    directory: Path = tiny_transformer["dir"]
     manifest = json.loads((directory / "manifest.json").read_text())
     assert manifest["kind"] == "transformer"
     assert set(manifest["thresholds"]) == set(HEADS)
@@ -212,31 +191,7 @@ def test_saved_model_is_self_describing_and_safe(trained: dict[str, Any]) -> Non
 
 
 @pytest.mark.torch
-def test_save_then_load_gives_identical_scores(trained: dict[str, Any]) -> None:
-    items = [i for i in trained["items"] if i.split == "test"]
-    texts, contexts = [i.text for i in items], [i.author_context for i in items]
-    before = trained["clf"].predict(texts, contexts)
-    loaded = load_model(trained["dir"], runtime="torch")
-    after = loaded.predict(texts, contexts)
-    np.testing.assert_allclose(_scores(after), _scores(before), rtol=0, atol=1e-7)
-    assert [p.evidence for p in after] == [p.evidence for p in before]
-    assert loaded.manifest.model_id == "tiny@1.0.0"
-
-
-@pytest.mark.torch
-def test_empty_and_whitespace_texts_get_honest_rows(trained: dict[str, Any]) -> None:
-    assert trained["clf"].predict([]) == []
-    predictions = trained["clf"].predict(["", "   \n", "😂"], [None, "guru PNS", None])
-    assert len(predictions) == 3
-    for p in predictions:
-        assert 0.0 <= p.score <= 1.0 and set(p.category_scores) == set(HEADS[1:])
-        assert p.evidence == []  # no sentence to show
-    with pytest.raises(ValueError, match="author contexts"):
-        trained["clf"].predict(["a", "b"], [None])
-
-
-@pytest.mark.torch
-def test_one_by_one_equals_a_mixed_length_batch(trained: dict[str, Any]) -> None:
+def test_one_by_one_equals_a_mixed_length_batch(tiny_transformer: dict[str, Any]) -> None:
     rng = random.Random(3)
     texts = [
         incident(rng, "ajakan_dukungan"),
@@ -246,7 +201,7 @@ def test_one_by_one_equals_a_mixed_length_batch(trained: dict[str, Any]) -> None
     ]
     texts += [" ".join(rng.choices(FILLER, k=rng.randint(1, 6))) for _ in range(12)]
     contexts = [rng.choice([None, "guru PNS di SDN 3"]) for _ in texts]
-    clf = trained["clf"]
+    clf = tiny_transformer["clf"]
     batch = _scores(clf.predict(texts, contexts))
     single = np.vstack(
         [_scores(clf.predict([t], [c])) for t, c in zip(texts, contexts, strict=True)]
@@ -256,7 +211,7 @@ def test_one_by_one_equals_a_mixed_length_batch(trained: dict[str, Any]) -> None
 
 @pytest.mark.torch
 def test_long_article_is_scored_through_windows_with_the_incident_as_evidence(
-    trained: dict[str, Any],
+    tiny_transformer: dict[str, Any],
 ) -> None:
     rng = random.Random(11)
     sentences = []
@@ -271,7 +226,7 @@ def test_long_article_is_scored_through_windows_with_the_incident_as_evidence(
     )
     article = before + paragraph + "\n\n" + " ".join(sentences[len(sentences) * 3 // 5 :])
     start, end = len(before), len(before) + len(paragraph)
-    clf = trained["clf"]
+    clf = tiny_transformer["clf"]
     (windows,) = clf.engine.encoder.encode([prepare(article).text], [None])
     assert len(windows) > 20
     (pred,) = clf.predict([article])
@@ -282,14 +237,14 @@ def test_long_article_is_scored_through_windows_with_the_incident_as_evidence(
 
 
 @pytest.mark.torch
-def test_onnx_export_agrees_with_torch(trained: dict[str, Any], tmp_path: Path) -> None:
+def test_onnx_export_agrees_with_torch(tiny_transformer: dict[str, Any], tmp_path: Path) -> None:
     from netral_nlp.onnx_export import export_onnx
 
     directory = tmp_path / "model"
-    shutil.copytree(trained["dir"], directory)
-    items = trained["items"]
+    shutil.copytree(tiny_transformer["dir"], directory)
+    items = tiny_transformer["items"]
     texts, contexts = [i.text for i in items], [i.author_context for i in items]
-    reference = trained["clf"].predict(texts, contexts)
+    reference = tiny_transformer["clf"].predict(texts, contexts)
 
     assert [p.name for p in export_onnx(directory)] == ["model.onnx"]
     fp32 = load_model(directory, runtime="onnx")
@@ -307,14 +262,16 @@ def test_onnx_export_agrees_with_torch(trained: dict[str, Any], tmp_path: Path) 
 
 
 @pytest.mark.torch
-def test_unsafe_or_altered_model_files_are_refused(trained: dict[str, Any], tmp_path: Path) -> None:
+def test_unsafe_or_altered_model_files_are_refused(
+    tiny_transformer: dict[str, Any], tmp_path: Path
+) -> None:
     pickled = tmp_path / "pickled"
-    shutil.copytree(trained["dir"], pickled)
+    shutil.copytree(tiny_transformer["dir"], pickled)
     (pickled / "pytorch_model.bin").write_bytes(b"not really")
     with pytest.raises(ModelLoadError, match=r"\.bin"):
         load_model(pickled)
     altered = tmp_path / "altered"
-    shutil.copytree(trained["dir"], altered)
+    shutil.copytree(tiny_transformer["dir"], altered)
     with (altered / "model.safetensors").open("r+b") as fh:
         fh.truncate(1000)
     with pytest.raises(ModelLoadError, match="sha256"):

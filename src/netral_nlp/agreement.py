@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
 
-from .labels import CATEGORY_NAMES
+from .labels import CATEGORY_NAMES, RATIONALE_ROLES
 
 
 @dataclass(frozen=True)
@@ -133,3 +134,69 @@ def sample_ids(ids: Iterable[str], n: int, seed: int = 13) -> list[str]:
     """
     pool = sorted(set(ids))
     return sorted(random.Random(seed).sample(pool, min(n, len(pool))))
+
+
+# --------------------------------------------------------------------------- rationale spans
+
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class SpanAgreement:
+    """Token-overlap agreement on one rationale role (or ``all`` roles together).
+
+    Over the items both annotators gave rationales, the word tokens inside the first
+    annotator's spans of the role are compared with the second's: precision = shared /
+    second's tokens, recall = shared / first's tokens, F1 their harmonic mean (micro,
+    summed over items). Symmetric in F1. ``items`` counts items where either marked the role.
+    """
+
+    role: str
+    items: int
+    tokens_first: int
+    tokens_second: int
+    shared: int
+
+    @property
+    def f1(self) -> float:
+        total = self.tokens_first + self.tokens_second
+        return 2 * self.shared / total if total else math.nan
+
+
+def _token_ids(text: str, spans: Iterable[Mapping[str, Any]], role: str) -> set[int]:
+    """Indices of the word tokens of ``text`` that overlap a span of ``role`` (any role
+    for "all")."""
+    ranges = [
+        (s["start"], s["end"])
+        for s in spans
+        if (role == "all" or s.get("role") == role)
+        and isinstance(s.get("start"), int)
+        and isinstance(s.get("end"), int)
+    ]
+    return {
+        k
+        for k, m in enumerate(_WORD_RE.finditer(text))
+        if any(m.start() < e and s < m.end() for s, e in ranges)
+    }
+
+
+def compare_spans(
+    first: Sequence[Mapping[str, Any]],
+    second: Sequence[Mapping[str, Any]],
+    texts: Mapping[str, str],
+) -> list[SpanAgreement]:
+    """Token-overlap F1 per role, then ``all``, over the ids that both label sets give
+    ``rationales`` for and ``texts`` holds (id -> item text)."""
+    a = {r["id"]: r["rationales"] for r in first if isinstance(r.get("rationales"), list)}
+    b = {r["id"]: r["rationales"] for r in second if isinstance(r.get("rationales"), list)}
+    common = sorted(a.keys() & b.keys() & texts.keys())
+    out = []
+    for role in (*RATIONALE_ROLES, "all"):
+        items = n_first = n_second = shared = 0
+        for i in common:
+            x = _token_ids(texts[i], a[i], role)
+            y = _token_ids(texts[i], b[i], role)
+            items += bool(x or y)
+            n_first, n_second, shared = n_first + len(x), n_second + len(y), shared + len(x & y)
+        out.append(SpanAgreement(role, items, n_first, n_second, shared))
+    return out

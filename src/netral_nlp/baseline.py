@@ -42,7 +42,15 @@ from .features import (
     make_doc,
 )
 from .limits import MAX_SCORED_CHARS
-from .manifest import Manifest, ModelLoadError, check_preprocess_version, sha256_file
+from .manifest import (
+    Manifest,
+    ModelLoadError,
+    check_npz_sizes,
+    check_preprocess_version,
+    model_file,
+    read_json,
+    sha256_file,
+)
 from .prediction import HEADS, Prediction, decide, sigmoid
 from .signals import FEATURE_NAMES, SENTENCE_FEATURES
 from .text import PREPROCESS_VERSION
@@ -86,19 +94,43 @@ LONG_SENTENCES = 6  # a text of this many sentences or more is "long" (news, not
 class BaselineConfig:
     """Hyper-parameters of the baseline (written next to the model as config.json)."""
 
-    features: FeatureConfig
-    sentences: SentenceConfig = field(default_factory=SentenceConfig)
-    C: float = 4.0  # inverse L2 strength of the TF-IDF heads
-    sentence_C: float = 0.3  # inverse L2 strength of the sentence scorer
-    head_C: float = 1.0  # inverse L2 strength of the document flag head
-    long_doc_logit: bool = True  # whether the flag head reads the TF-IDF score of long texts
-    long_shift: float = 0.0  # added to the flag logit of long texts (set on dev by training)
-    augment: float = 0.1  # synthetic neutral texts added to training, as a share of it
-    category_focus: float = 0.5  # category rows: this share from the act sentences, rest whole text
-    category_flagged_only: bool = True  # fit category heads on flagged items only
-    calibration_folds: int = 5
-    seed: int = 13
-    evidence_floor: float = 0.5  # evidence for items scoring >= floor * flag threshold
+    features: FeatureConfig = field(metadata={"help": "hashed n-gram blocks and signal weight"})
+    sentences: SentenceConfig = field(
+        default_factory=SentenceConfig, metadata={"help": "features of the sentence scorer"}
+    )
+    C: float = field(default=4.0, metadata={"help": "inverse L2 strength of the TF-IDF heads"})
+    sentence_C: float = field(
+        default=0.3, metadata={"help": "inverse L2 strength of the sentence scorer"}
+    )
+    head_C: float = field(
+        default=1.0, metadata={"help": "inverse L2 strength of the document flag head"}
+    )
+    long_doc_logit: bool = field(
+        default=True,
+        metadata={"help": "whether the flag head reads the TF-IDF score of long texts"},
+    )
+    long_shift: float = field(
+        default=0.0,
+        metadata={"help": "added to the flag logit of long texts (set on dev by training)"},
+    )
+    augment: float = field(
+        default=0.1,
+        metadata={"help": "synthetic neutral texts added to training, as a share of it"},
+    )
+    category_focus: float = field(
+        default=0.5,
+        metadata={"help": "category rows: this share from the act sentences, rest whole text"},
+    )
+    category_flagged_only: bool = field(
+        default=True, metadata={"help": "fit category heads on flagged items only"}
+    )
+    calibration_folds: int = field(
+        default=5, metadata={"help": "folds of the out-of-fold Platt calibration (0: none)"}
+    )
+    seed: int = field(default=13, metadata={"help": "seed of the folds and the solver"})
+    evidence_floor: float = field(
+        default=0.5, metadata={"help": "evidence for items scoring >= floor x the flag threshold"}
+    )
 
 
 @dataclass
@@ -325,9 +357,12 @@ class BaselineClassifier:
 
     @classmethod
     def load(cls, directory: Path, manifest: Manifest) -> BaselineClassifier:
+        """Load a verified directory; only files its manifest lists are opened."""
         check_preprocess_version(directory, manifest)
+        config_path = model_file(directory, manifest, CONFIG_FILE)
+        weights_path = model_file(directory, manifest, WEIGHTS_FILE)
+        raw = read_json(config_path)
         try:
-            raw = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
 
             def tuples(d: dict[str, Any]) -> dict[str, Any]:
                 return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
@@ -335,8 +370,12 @@ class BaselineClassifier:
             raw["features"] = FeatureConfig(**tuples(raw["features"]))
             raw["sentences"] = SentenceConfig(**tuples(raw["sentences"]))
             config = BaselineConfig(**raw)
-            with np.load(directory / WEIGHTS_FILE, allow_pickle=False) as w:
-                featurizer = Featurizer(config.features)
+            _check_hash_bits(config.features)
+            _check_hash_bits(config.sentences, "sentences")
+            featurizer = Featurizer(config.features)
+            budget = _npz_budget(featurizer.n_features) + 16 * (1 << config.sentences.bits)
+            check_npz_sizes(weights_path, budget)
+            with np.load(weights_path, allow_pickle=False) as w:
                 for name, size in featurizer.sizes.items():
                     idf = np.zeros(size, dtype=np.float32)
                     idf[w[f"idf_{name}_index"]] = w[f"idf_{name}_value"]
@@ -368,7 +407,14 @@ class BaselineClassifier:
                 }
                 if arrays["head_coef"].shape != (len(HEAD_FEATURES),):
                     raise ValueError("head_coef has the wrong shape")
-        except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        except (
+            OSError,
+            KeyError,
+            ValueError,
+            TypeError,
+            AttributeError,
+            zipfile.BadZipFile,
+        ) as exc:
             raise ModelLoadError(f"{directory}: damaged baseline model ({exc})") from None
         return cls(config, featurizer, sfeat, arrays, manifest)
 
@@ -569,6 +615,29 @@ def _fit_sentences(
     if folds < 2:
         oof = np.asarray(s @ coef).ravel() + model.intercept_[0]
     return coef, float(model.intercept_[0]), oof
+
+
+# The shipped model uses 20 bits per hashed block; 2**22 slots per block bounds a loaded
+# model at 6 heads x (4 x 2**22) features x 4 bytes = 400 MB of dense weights.
+MAX_HASH_BITS = 22
+
+
+def _check_hash_bits(features: FeatureConfig | SentenceConfig, block: str = "features") -> None:
+    """Bound the hashed blocks before any array of their size is made."""
+    for name, value in asdict(features).items():
+        if (name == "bits" or name.endswith("_bits")) and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HASH_BITS
+        ):
+            raise ValueError(
+                f"config.json: {block}.{name} is {value!r}; expected 1..{MAX_HASH_BITS}"
+            )
+
+
+def _npz_budget(n_features: int) -> int:
+    """Bytes an honest weights.npz can expand to: the coefficients' data and indices
+    (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes)
+    and 1 MiB for the small arrays."""
+    return 2 * len(HEADS) * n_features * 4 + n_features * 8 + (1 << 20)
 
 
 def _fit_head(

@@ -1,64 +1,50 @@
-"""Score a whole input with one model: chunks stream through scoring processes and come
-back in input order; rows are written, rejected records go to an error file, and a
-summary is returned. Invariant: ids written + ids rejected = ids read, each once.
+"""Score many rows with one model: ``score_rows`` for rows in memory (notebooks, the
+service), ``score_file`` for a whole feed. Invariant of a file run: ids written + ids
+rejected = ids read, each once (RELIABILITY.md, "Batch scoring").
 
-Two kinds of OUTPUT:
+``score_file`` streams chunks of the input (io.py) through scoring processes, which
+encode the output rows, and writes them back in input order to one of:
 
-* a file (``.jsonl``, ``.csv``, ``.parquet``) or stdout: written under a hidden
-  ``.NAME.partial`` name and renamed into place when the run ends;
-* a directory, resumable (RELIABILITY.md, "Batch scoring"): complete shards
-  ``part-NNNNN.jsonl`` (or ``.parquet``) renamed into place, each with its own
-  ``part-NNNNN.errors.jsonl`` when it has rejections, and a ``manifest.json`` listing
-  the completed shards. Files a crash left behind that the manifest does not list are
-  removed on ``--resume``; a lock refuses a second scorer on the same directory.
+* a file (``.jsonl``, ``.csv``, ``.parquet``, output.py) or stdout: written under a hidden
+  ``.NAME.partial`` name and renamed into place when the run ends, with rejected records
+  in an error file;
+* a directory: a resumable run of complete shards (shards.py).
+
+It prints nothing: it returns a :class:`Summary` and reports progress through a
+callback, so the CLI owns the progress bar and the summary lines.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import hashlib
+import contextlib
 import itertools
-import json
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .io import (
-    STDIO,
-    Chunk,
-    Encoded,
-    FieldMap,
-    InputError,
-    Rejection,
-    RowWriter,
-    encode_rows,
-    output_format,
-    read_chunks,
-)
-from .labels import CATEGORY_NAMES, display_name
+from .io import STDIO, Chunk, FieldMap, InputError, Rejection, Row, read_chunks, to_row
+from .labels import CATEGORY_NAMES
 from .manifest import Manifest
 from .model import Classifier, default_model_dir, load_model
+from .output import Encoded, ErrorFile, RowWriter, encode_rows, output_errors, output_format
+from .prediction import Prediction
+from .shards import SHARD_FORMATS, input_fingerprint, open_run
 
-MANIFEST = "manifest.json"
-LOCK_FILE = ".netral.lock"
+BATCH_SIZE = 2048  # rows per predict call: large enough to amortise, small enough to stream
 STDOUT_ERRORS = Path("netral-errors.jsonl")
-SHARD_FORMATS = ("jsonl", "parquet")
-_MIB = 1 << 20
 _IN_FLIGHT_PER_WORKER = 2  # chunks queued per process: enough to hide I/O, memory stays flat
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-_FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+
+Progress = Callable[[int], None]  # called with the input records of each chunk written
 
 
 @dataclass
@@ -72,12 +58,11 @@ class ScoreOptions:
     id_field: str = "id"
     author_field: str = "author_context"
     errors: Path | None = None
-    batch_size: int = 2048
+    batch_size: int = BATCH_SIZE
     workers: int = 0  # 0: one process per CPU core; 1: score in this process
     runtime: str = "auto"
     resume: bool = False
     force: bool = False
-    quiet: bool = False
     shard_rows: int = 100_000  # directory output: input records per shard (whole chunks)
     shard_format: str = "jsonl"  # directory output: "jsonl" or "parquet"
     flag_threshold: float | None = None  # replaces the model's flag threshold (--min-precision)
@@ -110,29 +95,78 @@ class Summary:
     errors_path: Path | None = None
     output: Path | None = None
 
-    def add(self, chunk: Chunk, scored: _Scored) -> None:
-        self.merge(
-            {
-                "rows_read": chunk.size,
-                "scored": len(chunk.rows),
-                "rejected": len(chunk.rejections),
-                "flagged": scored.flagged,
-                "per_category": scored.per_category,
-            }
-        )
-
-    def counts(self) -> dict[str, Any]:
-        """The counters as a JSON-ready dict (what a manifest shard entry records)."""
-        keys = ("rows_read", "scored", "rejected", "flagged")
-        return {k: getattr(self, k) for k in keys} | {"per_category": dict(self.per_category)}
-
-    def merge(self, counts: dict[str, Any]) -> None:
+    def merge(self, counts: Mapping[str, Any]) -> None:
+        """Add the counts of a chunk or of a shard's manifest entry."""
         self.rows_read += counts["rows_read"]
         self.scored += counts["scored"]
         self.rejected += counts["rejected"]
         self.flagged += counts["flagged"]
         for name, n in counts["per_category"].items():
             self.per_category[name] = self.per_category.get(name, 0) + n
+
+
+class NothingScored(InputError):
+    """Every record was rejected; ``summary`` holds the counts of the run."""
+
+    def __init__(self, summary: Summary) -> None:
+        super().__init__(
+            f"no row could be scored: {summary.rejected} rejected, see {summary.errors_path}"
+        )
+        self.summary = summary
+
+
+def score_rows(
+    rows: Iterable[Mapping[str, Any]], classifier: Classifier, batch_size: int = BATCH_SIZE
+) -> Iterator[dict[str, Any]]:
+    """The output row (``Prediction.row()``) of each input row, in order, scoring
+    ``batch_size`` rows at a time, so any stream scores in flat memory.
+
+    An input row is a dict with ``text`` and optionally ``id`` (``line-N`` when absent, N
+    its 1-based position, as in files) and ``author_context``, checked by the rules of the
+    feed readers; the first that breaks one raises ValueError naming its position, id and
+    reason.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    positions = itertools.count(1)
+    stream = iter(rows)
+    while batch := [_checked(next(positions), r) for r in itertools.islice(stream, batch_size)]:
+        ids = [r.id for r in batch]
+        texts = [r.text for r in batch]
+        authors = [r.author_context for r in batch]
+        yield from _output_rows(classifier, ids, texts, authors)[0]
+
+
+def _checked(position: int, row: Mapping[str, Any]) -> Row:
+    item = to_row(position, row)
+    if isinstance(item, Rejection):
+        where = f"row {position}" + (f" (id {item.id!r})" if item.id is not None else "")
+        raise ValueError(f"{where}: {item.reason}")
+    return item
+
+
+def score_file(options: ScoreOptions, progress: Progress | None = None) -> Summary:
+    """Score every record of ``options.input``; see the module docstring for outputs.
+
+    Refuses, before anything is written, an output that is the input or the error file.
+    Raises NothingScored (an InputError carrying the summary) when every record was
+    rejected, and InputError, naming the path, when the output cannot be written.
+    """
+    started = time.perf_counter()
+    directory = output_directory(options.output)
+    _refuse_overlapping_paths(options, directory)
+    if directory is None:
+        summary, processed = _score_to_file(options, progress)
+    else:
+        summary, processed = _score_to_directory(options, directory, progress)
+    summary.seconds = time.perf_counter() - started
+    summary.rows_per_s = processed / summary.seconds if summary.seconds else 0.0
+    if not summary.scored:
+        raise NothingScored(summary)
+    return summary
+
+
+# --------------------------------------------------------------------------- scoring
 
 
 @dataclass
@@ -144,59 +178,33 @@ class _Scored:
     per_category: dict[str, int]
 
 
-def score_file(options: ScoreOptions) -> Summary:
-    """Score every record of ``options.input``; see the module docstring for outputs.
-
-    Returns when at least one row was scored; raises InputError when none could be
-    (every record rejected), after the summary is printed.
-    """
-    started = time.perf_counter()
-    directory = _output_directory(options.output)
-    if directory is None:
-        summary, processed = _score_to_file(options)
-    else:
-        summary, processed = _score_to_directory(options, directory)
-    summary.seconds = time.perf_counter() - started
-    summary.rows_per_s = processed / summary.seconds if summary.seconds else 0.0
-    if not options.quiet:
-        print_summary(summary)
-    if not summary.scored:
-        raise InputError(
-            f"no row could be scored: {summary.rejected} rejected, see {summary.errors_path}"
-        )
-    return summary
-
-
-def print_summary(summary: Summary) -> None:
-    """The end-of-run summary, on stderr (plain text when stderr is not a terminal)."""
-    from rich.console import Console
-
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
-    s = summary
-    share = s.flagged / s.scored if s.scored else 0.0
-    console.print(
-        f"{s.rows_read:,} rows read: {s.scored:,} scored, {s.rejected:,} rejected, "
-        f"{s.flagged:,} flagged ({share:.1%}); {s.seconds:.1f} s, {s.rows_per_s:,.0f} rows/s",
-        markup=False,
-    )
-    for name, n in s.per_category.items():
-        console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def _score_rows(
-    clf: Classifier, fmt: str, ids: list[Any], texts: list[str], authors: list[str | None]
-) -> _Scored:
+def _output_rows(
+    clf: Classifier, ids: list[Any], texts: list[str], authors: list[str | None]
+) -> tuple[list[dict[str, Any]], list[Prediction]]:
     preds = clf.predict(texts, authors) if texts else []
     model_id = clf.manifest.model_id
-    rows = [p.row(i, model_id) for i, p in zip(ids, preds, strict=True)]
+    return [p.row(i, model_id) for i, p in zip(ids, preds, strict=True)], preds
+
+
+def _score_batch(
+    clf: Classifier, fmt: str, ids: list[Any], texts: list[str], authors: list[str | None]
+) -> _Scored:
+    rows, preds = _output_rows(clf, ids, texts, authors)
     per_category = dict.fromkeys(CATEGORY_NAMES, 0)
     for p in preds:
         for name in p.categories:
             per_category[name] = per_category.get(name, 0) + 1
     return _Scored(encode_rows(rows, fmt), sum(p.flag for p in preds), per_category)
+
+
+def _counts(chunk: Chunk, scored: _Scored) -> dict[str, Any]:
+    return {
+        "rows_read": chunk.size,
+        "scored": len(chunk.rows),
+        "rejected": len(chunk.rejections),
+        "flagged": scored.flagged,
+        "per_category": scored.per_category,
+    }
 
 
 def _batch(chunk: Chunk) -> tuple[list[Any], list[str], list[str | None]]:
@@ -217,7 +225,7 @@ def _scored(
     if workers == 1 or len(head) < 2:
         clf = _load(options.model, options.runtime, options.flag_threshold)
         for chunk in stream:
-            yield chunk, _score_rows(clf, fmt, *_batch(chunk))
+            yield chunk, _score_batch(clf, fmt, *_batch(chunk))
     else:
         yield from _scored_in_processes(stream, options, fmt, workers)
 
@@ -289,86 +297,15 @@ def _exit_with_parent() -> None:
 def _score_in_worker(batch: tuple[list[Any], list[str], list[str | None]]) -> _Scored:
     if "error" in _worker:
         raise _worker["error"]
-    return _score_rows(_worker["clf"], _worker["fmt"], *batch)
+    return _score_batch(_worker["clf"], _worker["fmt"], *batch)
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[int], None]]:
-    """``advance(n_rows)``: a rows/s progress line on stderr, or nothing when disabled."""
-    if not enabled:
-        yield lambda n: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    started, done = time.perf_counter(), 0
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("scoring", total=None)
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, description=f"scoring: {done:,} rows, {rate:,.0f} rows/s")
-
-        yield advance
+# --------------------------------------------------------------------------- where rows go
 
 
-def _show_progress(options: ScoreOptions) -> bool:
-    return not options.quiet and sys.stderr.isatty()
-
-
-@contextmanager
-def _disk_full_is_an_error(where: Path | str, hint: str) -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno not in _FULL_DISK:
-            raise
-        raise InputError(f"disk full while writing {where}; {hint}") from None
-
-
-class _ErrorFile:
-    """Rejections as JSON Lines, written to ``path`` from the first one on; a file left
-    there by an earlier run is removed, so the file always describes this run."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.count = 0
-        self._writer: RowWriter | None = None
-        path.unlink(missing_ok=True)
-
-    def write(self, rejections: list[Rejection]) -> None:
-        if not rejections:
-            return
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = RowWriter(self.path, "jsonl")
-        self._writer.write_rows([r.record() for r in rejections])
-        self.count += len(rejections)
-
-    def close(self, fsync: bool = False) -> None:
-        if self._writer is not None:
-            self._writer.close(fsync=fsync)
-
-    def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.abort()
-
-    def __enter__(self) -> _ErrorFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()  # after a failure too: the rejections so far are worth keeping
-
-
-# --------------------------------------------------------------------------- file output
-
-
-def _output_directory(output: Path | str | None) -> Path | None:
+def output_directory(output: Path | str | None) -> Path | None:
     """The run directory when OUTPUT names one: an existing directory, a name ending in
-    a slash, or a name without a suffix."""
+    a slash, or a name without a suffix; None for a file or stdout."""
     if output is None or str(output) == STDIO:
         return None
     path = Path(output)
@@ -382,296 +319,129 @@ def _output_directory(output: Path | str | None) -> Path | None:
     return None
 
 
-def _score_to_file(options: ScoreOptions) -> tuple[Summary, int]:
-    out = None if options.output is None or str(options.output) == STDIO else Path(options.output)
+def _output_file(options: ScoreOptions) -> Path | None:
+    """The output file, or None for stdout."""
+    out = options.output
+    return None if out is None or str(out) == STDIO else Path(out)
+
+
+def _partial(out: Path) -> Path:
+    return out.with_name(f".{out.name}.partial")
+
+
+def _errors_file(options: ScoreOptions, out: Path | None) -> Path:
+    if options.errors:
+        return Path(options.errors)
+    return STDOUT_ERRORS if out is None else out.with_name(out.name + ".errors.jsonl")
+
+
+def _refuse_overlapping_paths(options: ScoreOptions, directory: Path | None) -> None:
+    """Refuse, before anything is opened for writing, a written path that is the input or
+    another written path (also through symlinks or hard links): writing it would destroy
+    the input (``-o`` = INPUT), or lose rows (``--errors`` = ``-o``)."""
+    source = None if str(options.input) == STDIO else Path(options.input)
+    if directory is not None:
+        if source is not None and directory.is_dir():
+            for path in directory.iterdir():
+                if _same_file(source, path):
+                    raise InputError(
+                        f"refusing to write to {directory}: it holds the input {source} (as "
+                        f"{path.name}); choose another -o"
+                    )
+        return
+    out = _output_file(options)
+    paths: list[tuple[str, str, Path]] = []  # (what, the option naming it, path)
+    if source is not None:
+        paths.append(("the input", "INPUT", source))
+    if out is not None:
+        paths += [("the output", "-o", out), ("the output's temporary file", "-o", _partial(out))]
+    paths.append(("the error file", "--errors", _errors_file(options, out)))
+    for (what_a, _, a), (what_b, option, b) in itertools.combinations(paths, 2):
+        if _same_file(a, b):
+            raise InputError(
+                f"refusing to write {b} ({what_b}): it is the same file as {a} ({what_a}); "
+                f"choose another {option}"
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names: the same inode when both exist (symlinks and hard links
+    included), else the same path once symlinks are resolved."""
+    try:
+        return os.path.samestat(a.stat(), b.stat())
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Summary, int]:
+    out = _output_file(options)
     fmt = output_format(out) if out else "jsonl"
-    errors = Path(options.errors) if options.errors else _default_errors(out)
+    errors = _errors_file(options, out)
     chunks = read_chunks(options.input, options.fields, options.batch_size)
     summary = Summary(output=out)
-    partial = out.with_name(f".{out.name}.partial") if out else None
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    partial = _partial(out) if out else None
     hint = "nothing was left at OUTPUT; free space and run again"
     try:
-        with (
-            _disk_full_is_an_error(out or "stdout", hint),
-            _ErrorFile(errors) as rejects,
-            RowWriter(partial, fmt) as writer,
-            _progress(_show_progress(options)) as advance,
-        ):
-            for chunk, scored in _scored(chunks, options, fmt):
-                writer.write(scored.payload)
-                rejects.write(chunk.rejections)
-                summary.add(chunk, scored)
-                advance(chunk.size)
-        if partial and out and summary.scored:
-            os.replace(partial, out)
+        with output_errors(out or "stdout", hint):
+            if out:
+                out.parent.mkdir(parents=True, exist_ok=True)
+            with ErrorFile(errors) as rejects, RowWriter(partial, fmt) as writer:
+                for chunk, scored in _scored(chunks, options, fmt):
+                    writer.write(scored.payload)
+                    rejects.write(chunk.rejections)
+                    summary.merge(_counts(chunk, scored))
+                    if progress:
+                        progress(chunk.size)
+            if partial and out and summary.scored:
+                os.replace(partial, out)
     finally:
         if partial:
-            partial.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # never hide the error that brought us here
+                partial.unlink(missing_ok=True)
     summary.errors_path = errors if rejects.count else None
     return summary, summary.rows_read
 
 
-def _default_errors(out: Path | None) -> Path:
-    return STDOUT_ERRORS if out is None else out.with_name(out.name + ".errors.jsonl")
-
-
-# --------------------------------------------------------------------------- directory output
-
-
-def _score_to_directory(options: ScoreOptions, directory: Path) -> tuple[Summary, int]:
+def _score_to_directory(
+    options: ScoreOptions, directory: Path, progress: Progress | None
+) -> tuple[Summary, int]:
     if options.errors:
         raise InputError(
             "--errors applies to file output; a sharded run writes part-NNNNN.errors.jsonl "
             "beside each shard"
         )
     fingerprint = input_fingerprint(options.input)
-    directory.mkdir(parents=True, exist_ok=True)
-    with _run_lock(directory):
-        run = _open_run(directory, options, _model_id(options.model), fingerprint)
-        skip = run["shards"][-1]["end"] if run["shards"] else 0
-        chunks = read_chunks(options.input, options.fields, options.batch_size, skip=skip)
-        processed = _write_shards(directory, run, _scored(chunks, options, run["format"]), options)
-        run["complete"] = True
-        _write_manifest(directory, run)
+    model_id = _model_id(options.model)
+    processed = 0
+    hint = "completed shards are kept: free space and run again with --resume"
+    with (
+        output_errors(directory, hint),
+        open_run(
+            directory,
+            source=options.input,
+            fingerprint=fingerprint,
+            model_id=model_id,
+            shard_format=options.shard_format,
+            shard_rows=options.shard_rows,
+            resume=options.resume,
+            force=options.force,
+        ) as run,
+    ):
+        chunks = read_chunks(options.input, options.fields, options.batch_size, skip=run.skip)
+        for chunk, scored in _scored(chunks, options, run.format):
+            run.write(chunk, scored.payload, _counts(chunk, scored))
+            processed += chunk.size
+            if progress:
+                progress(chunk.size)
+        run.finish()
     summary = Summary(output=directory)
-    for shard in run["shards"]:
+    for shard in run.shards:
         summary.merge(shard)
     if summary.rejected:
         summary.errors_path = directory / "part-*.errors.jsonl"
     return summary, processed
 
 
-def shard_files(directory: str | Path) -> list[Path]:
-    """The completed shards of a run directory, in input order."""
-    directory = Path(directory)
-    return [directory / s["file"] for s in _read_manifest(directory / MANIFEST)["shards"]]
-
-
 def _model_id(model: Path | None) -> str:
     """The model's ``name@version`` from its manifest, without loading its weights."""
     return Manifest.read(Path(model) if model is not None else default_model_dir()).model_id
-
-
-def input_fingerprint(source: str | Path) -> dict[str, Any] | None:
-    """Size, mtime and sha256 of the first and last MiB of a file; None for stdin."""
-    if str(source) == STDIO:
-        return None
-    path = Path(source)
-    if not path.is_file():
-        raise InputError(f"{source}: no such file")
-    st = path.stat()
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        digest.update(fh.read(_MIB))
-        if st.st_size > _MIB:
-            fh.seek(max(_MIB, st.st_size - _MIB))
-            digest.update(fh.read(_MIB))
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256_ends": digest.hexdigest()}
-
-
-@contextmanager
-def _run_lock(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the directory; released by the kernel if we are killed."""
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise InputError(
-            f"{directory}: another `netral score` is writing to this directory"
-        ) from None
-    try:
-        yield
-    finally:
-        os.close(fd)
-
-
-def _open_run(
-    directory: Path, options: ScoreOptions, model_id: str, fingerprint: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The run's manifest: the existing one when resuming (checked), else a new one.
-
-    A run without a completed shard has nothing to keep and simply starts again.
-    """
-    path = directory / MANIFEST
-    run = _read_manifest(path) if path.exists() else None
-    if run and (run["shards"] or run["complete"]):
-        if not options.resume:
-            state = "complete" if run["complete"] else "interrupted"
-            raise InputError(
-                f"{directory} already holds a scoring run ({state}, {len(run['shards'])} "
-                "shards); add --resume to continue it, or choose an empty directory"
-            )
-        _check_resumable(run, options, model_id, fingerprint)
-    else:
-        if run is None and any(p.name != LOCK_FILE for p in directory.iterdir()):
-            raise InputError(
-                f"{directory}: not empty and holds no {MANIFEST}; choose an empty directory"
-            )
-        run = {
-            "input": str(Path(options.input).resolve()) if fingerprint else STDIO,
-            "fingerprint": fingerprint,
-            "model": model_id,
-            "format": options.shard_format,
-            "complete": False,
-            "shards": [],
-        }
-        _write_manifest(directory, run)
-    _remove_unlisted(directory, run)
-    return run
-
-
-def _read_manifest(path: Path) -> dict[str, Any]:
-    keys = {"input", "fingerprint", "model", "format", "complete", "shards"}
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"{path.parent}: no {MANIFEST}; not a directory written by `netral score`"
-        ) from None
-    except ValueError as exc:
-        raise InputError(f"{path}: unreadable run manifest ({exc})") from None
-    if not isinstance(run, dict) or not keys <= run.keys():
-        raise InputError(f"{path}: not a netral run manifest (needs {', '.join(sorted(keys))})")
-    return run
-
-
-def _check_resumable(
-    run: dict[str, Any], options: ScoreOptions, model_id: str, fingerprint: dict[str, Any] | None
-) -> None:
-    if fingerprint is None or run["fingerprint"] is None:
-        raise InputError("a run that reads stdin cannot be resumed: its input cannot be checked")
-    if run["fingerprint"] != fingerprint and not options.force:
-        changed = ", ".join(k for k in fingerprint if run["fingerprint"].get(k) != fingerprint[k])
-        raise InputError(
-            f"{options.input} changed since the run began ({changed} differ from "
-            f"{run['input']}); add --force to resume anyway"
-        )
-    if run["model"] != model_id and not options.force:
-        raise InputError(
-            f"the run began with model {run['model']}, not {model_id}; add --force to resume anyway"
-        )
-    run["fingerprint"] = fingerprint
-    run["model"] = model_id
-    run["complete"] = False
-
-
-def _remove_unlisted(directory: Path, run: dict[str, Any]) -> None:
-    """Remove shards, error files and temporaries a crash left outside the manifest."""
-    listed = {s["file"] for s in run["shards"]} | {
-        s["errors"] for s in run["shards"] if s["errors"]
-    }
-    for path in directory.iterdir():
-        if path.name.startswith(("part-", ".part-", ".manifest")) and path.name not in listed:
-            path.unlink()
-
-
-def _write_manifest(directory: Path, run: dict[str, Any]) -> None:
-    """Replace manifest.json atomically: a crash leaves the old or the new one, whole."""
-    tmp = directory / f".{MANIFEST}.tmp"
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            json.dump(run, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, directory / MANIFEST)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_directory(directory)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class _Shard:
-    """One shard in the making: rows and rejections go to hidden temporary files that
-    ``commit`` renames into place; ``abort`` leaves nothing behind."""
-
-    def __init__(self, directory: Path, index: int, fmt: str, start: int) -> None:
-        self.directory = directory
-        self.name = f"part-{index:05d}.{fmt}"
-        self.errors_name = f"part-{index:05d}.errors.jsonl"
-        self.tmp = directory / f".{self.name}.tmp"
-        self.writer = RowWriter(self.tmp, fmt)
-        self.errors = _ErrorFile(directory / f".{self.errors_name}.tmp")
-        self.counts = Summary()
-        self.start = self.end = start
-        self.first_line = self.last_line = 0
-
-    def add(self, chunk: Chunk, scored: _Scored) -> None:
-        self.writer.write(scored.payload)
-        self.errors.write(chunk.rejections)
-        self.counts.add(chunk, scored)
-        self.end = chunk.end
-        self.first_line = self.first_line or chunk.first_line
-        self.last_line = chunk.last_line
-
-    def commit(self) -> dict[str, Any]:
-        """Rename the shard into place; return its manifest entry."""
-        self.writer.close(fsync=True)
-        self.errors.close(fsync=True)
-        if self.errors.count:
-            os.replace(self.errors.path, self.directory / self.errors_name)
-        os.replace(self.tmp, self.directory / self.name)
-        return {
-            "file": self.name,
-            "errors": self.errors_name if self.errors.count else None,
-            "start": self.start,
-            "end": self.end,
-            "first_line": self.first_line,
-            "last_line": self.last_line,
-        } | self.counts.counts()
-
-    def abort(self) -> None:
-        """Remove every file of this shard: called only while no manifest lists it."""
-        self.writer.abort()
-        self.errors.abort()
-        for path in (
-            self.tmp,
-            self.errors.path,
-            self.directory / self.name,
-            self.directory / self.errors_name,
-        ):
-            path.unlink(missing_ok=True)
-
-
-def _write_shards(
-    directory: Path,
-    run: dict[str, Any],
-    scored: Iterator[tuple[Chunk, _Scored]],
-    options: ScoreOptions,
-) -> int:
-    """Write shards of about ``shard_rows`` records; returns the records processed."""
-    shard: _Shard | None = None
-    processed = 0
-    hint = "completed shards are kept: free space and run again with --resume"
-    try:
-        with _disk_full_is_an_error(directory, hint), _progress(_show_progress(options)) as advance:
-            for chunk, result in scored:
-                if shard is None:
-                    shard = _Shard(directory, len(run["shards"]), run["format"], chunk.start)
-                shard.add(chunk, result)
-                processed += chunk.size
-                advance(chunk.size)
-                if shard.end - shard.start >= options.shard_rows:
-                    _commit(directory, run, shard)
-                    shard = None
-            if shard is not None:
-                _commit(directory, run, shard)
-                shard = None
-    finally:
-        if shard is not None:
-            shard.abort()
-    return processed
-
-
-def _commit(directory: Path, run: dict[str, Any], shard: _Shard) -> None:
-    run["shards"].append(shard.commit())
-    _write_manifest(directory, run)

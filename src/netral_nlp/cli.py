@@ -7,16 +7,25 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from . import __version__
+from .active_learning import Strategy
+from .annotations_cli import annotations_app
 from .data_cli import data_app
+from .train import BaselineTrainConfig, train_baseline
+from .transformer_train import TransformerTrainConfig
+
+if TYPE_CHECKING:
+    from .batch import Summary
 
 app = typer.Typer(
     name="netral",
@@ -31,6 +40,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 queue_app = typer.Typer(help="The review queue of the triage service.", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
+app.add_typer(annotations_app, name="annotations")
 
 F = TypeVar("F", bound=Callable[..., Any])
 ModelOpt = Annotated[
@@ -178,7 +188,7 @@ def score(
     ] = None,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
-    from .batch import ScoreOptions, score_file
+    from .batch import NothingScored, ScoreOptions, score_file
 
     flag_threshold = None
     if min_precision is not None:
@@ -202,12 +212,20 @@ def score(
         runtime=runtime.value,
         resume=resume,
         force=force,
-        quiet=quiet,
         shard_rows=shard_rows,
         shard_format=shard_format,
         flag_threshold=flag_threshold,
     )
-    summary = score_file(options)
+    failed: NothingScored | None = None
+    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
+        try:
+            summary = score_file(options, progress=advance)
+        except NothingScored as exc:
+            summary, failed = exc.summary, exc
+    if not quiet:
+        _print_summary(summary)
+    if failed is not None:
+        _fail(str(failed))
     if summary.rejected and not quiet:
         typer.echo(f"{summary.rejected} rows rejected; see {summary.errors_path}", err=True)
 
@@ -228,14 +246,59 @@ def _threshold_for_precision(model: Path | None, min_precision: float) -> float:
         _fail(f"{directory}: {exc}")
 
 
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int], None] | None]:
+    """A rows/s progress line on stderr, advanced by the scorer's callback; None (no
+    callback) when disabled. Transient: gone before the summary is printed."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    started, done = time.perf_counter(), 0
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scoring", total=None)
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, description=f"scoring: {done:,} rows, {rate:,.0f} rows/s")
+
+        yield advance
+
+
+def _print_summary(summary: Summary) -> None:
+    """The end-of-run summary of ``score``, on stderr (plain text when not a terminal)."""
+    from rich.console import Console
+
+    from .labels import display_name
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    s = summary
+    share = s.flagged / s.scored if s.scored else 0.0
+    console.print(
+        f"{s.rows_read:,} rows read: {s.scored:,} scored, {s.rejected:,} rejected, "
+        f"{s.flagged:,} flagged ({share:.1%}); {s.seconds:.1f} s, {s.rows_per_s:,.0f} rows/s",
+        markup=False,
+    )
+    for name, n in s.per_category.items():
+        console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
+
+
 @app.command()
 @friendly
 def report(
-    scored: Annotated[Path, typer.Argument(help="A file written by `netral score`.")],
+    scored: Annotated[
+        Path, typer.Argument(help="A file or run directory written by `netral score`.")
+    ],
     top: Annotated[int, typer.Option(help="How many flagged items to show.")] = 20,
     lang: Annotated[str, typer.Option(help="Category names in id (Indonesian) or en.")] = "id",
 ) -> None:
-    """Print a readable summary of a scored file: counts and the flagged items with evidence."""
+    """Print a readable summary of a scored file or run directory: counts and the flagged
+    items with evidence."""
     from .report import print_report
 
     print_report(scored, top=top, lang=lang)
@@ -276,71 +339,124 @@ def predict(
         typer.echo(f"  » {ev}")
 
 
+def _train_help(config: type, name: str, only: str = "") -> str:
+    """An option's help from its config field, so the default lives in the config only."""
+    from .train import field_help
+
+    default = config.__dataclass_fields__[name].default
+    text = field_help(config, name)
+    if default is not None:
+        text += f" (default: {list(default) if isinstance(default, tuple) else default})"
+    return f"{only}{text}." if only else f"{text[0].upper()}{text[1:]}."
+
+
+_BASELINE_ONLY = "Baseline only: "
+_TRANSFORMER_ONLY = "Transformer only: "
+
+
 @app.command()
 @friendly
 def train(
     kind: Annotated[Kind, typer.Option(help="Model kind.")] = Kind.baseline,
     data: Annotated[
-        Path,
-        typer.Option(help="Annotated corpus: a .jsonl file or a directory of them, with splits."),
-    ] = Path("data/annotations"),
-    out: Annotated[Path, typer.Option(help="Output model directory.")] = Path(
-        "models/netral-baseline"
-    ),
-    name: Annotated[
-        str | None, typer.Option(help="Model name (default: the output directory's name).")
+        Path | None, typer.Option(help=_train_help(BaselineTrainConfig, "data"))
     ] = None,
-    version: Annotated[str, typer.Option(help="Model version.")] = "1.0.0",
-    seed: Annotated[int, typer.Option(help="Seed for every random step.")] = 13,
     threshold_data: Annotated[
         Path | None,
+        typer.Option(help=_train_help(BaselineTrainConfig, "threshold_data", _BASELINE_ONLY)),
+    ] = None,
+    out: Annotated[
+        Path | None,
         typer.Option(
-            help="Baseline only: labelled JSONL of real long texts (e.g. the real development "
-            "set) on which the long-text flag threshold is chosen; never trained on."
+            help="Output model directory (default: models/netral-baseline or models/netral-indobert)."
+        ),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help=_train_help(BaselineTrainConfig, "name"))] = None,
+    version: Annotated[
+        str | None, typer.Option(help=_train_help(BaselineTrainConfig, "version"))
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=_train_help(BaselineTrainConfig, "seed"))] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help=_train_help(BaselineTrainConfig, "force"))
+    ] = False,
+    c_grid: Annotated[
+        list[float] | None,
+        typer.Option(
+            "--c", help=_train_help(BaselineTrainConfig, "c_grid", _BASELINE_ONLY) + " Repeat it."
+        ),
+    ] = None,
+    refit_on_dev: Annotated[
+        bool | None,
+        typer.Option(
+            "--refit-on-dev/--no-refit-on-dev",
+            help=_train_help(BaselineTrainConfig, "refit_on_dev", _BASELINE_ONLY),
+            show_default=False,
         ),
     ] = None,
     base: Annotated[
-        str,
-        typer.Option(
-            help="Transformer only: hub id or local directory of a BERT-family checkpoint."
-        ),
-    ] = "indobenchmark/indobert-base-p1",
-    epochs: Annotated[float, typer.Option(help="Transformer only: training epochs.")] = 5.0,
+        str | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "base", _TRANSFORMER_ONLY)),
+    ] = None,
+    epochs: Annotated[
+        float | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "epochs", _TRANSFORMER_ONLY)),
+    ] = None,
     learning_rate: Annotated[
-        float, typer.Option(help="Transformer only: peak learning rate.")
-    ] = 3e-5,
-    batch_size: Annotated[int, typer.Option(help="Transformer only: per-device batch size.")] = 16,
-    max_length: Annotated[int, typer.Option(help="Transformer only: tokens per window.")] = 256,
+        float | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "learning_rate", _TRANSFORMER_ONLY)),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "batch_size", _TRANSFORMER_ONLY)),
+    ] = None,
+    max_length: Annotated[
+        int | None,
+        typer.Option(help=_train_help(TransformerTrainConfig, "max_length", _TRANSFORMER_ONLY)),
+    ] = None,
 ) -> None:
-    """Train a model on the corpus, tune thresholds on dev, report test metrics, save it."""
-    from .train import TrainConfig, train_baseline
+    """Train a model on the corpus, tune thresholds on dev, report test metrics, save it.
 
-    config = TrainConfig(
-        data=data,
-        out=out,
-        name=name or out.name,
-        version=version,
-        seed=seed,
-        threshold_data=threshold_data,
-    )
+    Options left out take their defaults from the kind's config (netral_nlp.train.
+    BaselineTrainConfig, netral_nlp.transformer_train.TransformerTrainConfig).
+    """
+    from .manifest import check_model_destination
+
+    shared = {"data": data, "out": out, "name": name, "version": version, "seed": seed}
+    only = {
+        Kind.baseline: {
+            "c_grid": c_grid,
+            "refit_on_dev": refit_on_dev,
+            "threshold_data": threshold_data,
+        },
+        Kind.transformer: {
+            "base": base,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "max_length": max_length,
+        },
+    }
+    for other, options in only.items():
+        given = [k for k, v in options.items() if v is not None and v != []]
+        if other is not kind and given:
+            flag = "--c" if given[0] == "c_grid" else "--" + given[0].replace("_", "-")
+            _fail(f"{flag} applies to --kind {other.value} only")
+    config_class = BaselineTrainConfig if kind is Kind.baseline else TransformerTrainConfig
+    given = {k: v for k, v in {**shared, **only[kind]}.items() if v is not None and v != []}
+    config = config_class(**given, force=force)
+    if out is None:  # a default destination must never be the shipped model
+        check_model_destination(config.out, kind.value, force=force, explicit=False)
+    progress = lambda m: typer.echo(m, err=True)  # noqa: E731
     if kind is Kind.baseline:
-        _, metrics = train_baseline(config, progress=lambda m: typer.echo(m, err=True))
+        _, metrics = train_baseline(config, progress=progress)
     else:
-        from .transformer_train import TransformerTrainConfig, train_transformer
+        from .transformer_train import train_transformer
 
-        tconfig = TransformerTrainConfig(
-            **vars(config),
-            base=base,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            max_length=max_length,
-        )
-        _, metrics = train_transformer(tconfig, progress=lambda m: typer.echo(m, err=True))
+        _, metrics = train_transformer(config, progress=progress)
     if "test" in metrics:
         from .report import print_metrics
 
-        print_metrics(metrics["test"], title=f"test split: {out}")
+        print_metrics(metrics["test"], title=f"test split: {config.out}")
 
 
 @app.command()
@@ -440,6 +556,51 @@ def queue_export(
 
     n = export_decisions(db, output)
     typer.echo(f"wrote {n} annotation rows to {output}")
+
+
+@app.command()
+@friendly
+def select(
+    scored: Annotated[
+        Path, typer.Argument(help="A file (or sharded run directory) written by `netral score`.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The batch to annotate (JSON Lines).")
+    ],
+    k: Annotated[int, typer.Option("--k", min=1, help="Batch size.")] = 200,
+    strategy: Annotated[
+        Strategy,
+        typer.Option(
+            help="uncertainty: closest to the flag threshold; diversity: spread over "
+            "clusters, no near-duplicates; mixed: the most uncertain of each cluster."
+        ),
+    ] = Strategy.mixed,
+    input: Annotated[
+        Path | None,
+        typer.Option(help="The scored input file, for texts when SCORED has none (joined by id)."),
+    ] = None,
+    model: ModelOpt = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(help="Flag threshold (default: the rows' own, else the model manifest's)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the clustering.")] = 13,
+) -> None:
+    """Pick the unlabelled items worth annotating next; each row says why it was picked."""
+    from .active_learning import select as run_select
+    from .active_learning import write_batch
+    from .scored import flag_threshold, read_scored
+
+    rows = read_scored(scored, input=input)
+    t = flag_threshold(rows, model, threshold)
+    picks = run_select(
+        [r["text"] for r in rows], [r["score"] for r in rows], t, k, strategy.value, seed
+    )
+    write_batch(rows, picks, t, strategy.value, output)
+    typer.echo(
+        f"picked {len(picks)} of {len(rows)} rows ({strategy.value}, flag threshold {t:.3f}) "
+        f"into {output}"
+    )
 
 
 def main() -> None:

@@ -1,17 +1,15 @@
-"""Read, validate and split the annotated corpus (JSON Lines, one item a line, LABELS.md).
+"""Read and validate the annotated corpus (JSON Lines, one item a line, LABELS.md).
 
 A corpus path is one ``.jsonl`` file or a directory whose ``*.jsonl`` files (sorted, not
 recursive) together form the corpus. ``validate`` reports every problem it finds;
-``read_annotations`` refuses input it cannot turn into items.
+``read_annotations`` refuses input it cannot turn into items. Splitting and adjudication,
+which write the corpus, live in :mod:`netral_nlp.splits`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import random
-import tempfile
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,7 +17,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .labels import ANNOTATION_FIELDS, CATEGORY_NAMES, SOURCE_TYPES
+from .labels import (
+    ANNOTATION_FIELDS,
+    CATEGORY_NAMES,
+    JSON_TYPE_NAMES,
+    RATIONALE_ROLES,
+    SOURCE_TYPES,
+)
 
 if TYPE_CHECKING:
     import datasets
@@ -35,30 +39,34 @@ OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {
     "tags": (list,),
     "annotator": (str, type(None)),
     "notes": (str, type(None)),
+    "rationales": (list,),
 }
+# Tags the rationale rules read (GUIDELINES.md).
+ASN_IN_AUTHOR_CONTEXT = "asn_in_author_context"  # the ASN actor is the author, named in the bio
+HARD_NEGATIVE = "hard_negative"
+# A hard negative whose deciding non-ASN status shows only in the bio: no frame span exists.
+NON_ASN_IN_AUTHOR_CONTEXT = "non_asn_in_author_context"
 
 SHINGLE_SIZE = 5
-# Looser than validate's default: a pair this close in different splits already leaks.
-SPLIT_NEAR_DUP_THRESHOLD = 0.5
 _NUM_PERM = 128
 _MINHASH_SEED = 1
 # Standard error of a 128-permutation estimate is sqrt(J(1-J)/128) <= 0.045: 0.15 is > 3 SE.
 _ESTIMATE_MARGIN = 0.15
 
-# JSON's names for Python types, for messages such as "expected string, got number".
-JSON_TYPE_NAMES = {
-    str: "string",
-    bool: "boolean",
-    int: "number",
-    float: "number",
-    list: "list",
-    dict: "object",
-    type(None): "null",
-}
-
 
 class AnnotationError(ValueError):
     """An annotation path or line cannot be read as items."""
+
+
+@dataclass(frozen=True)
+class Rationale:
+    """A character span of an item's text that decides its label: ``text[start:end]``,
+    with its role (RATIONALE_ROLES) and that text, stored for readability and checked."""
+
+    start: int
+    end: int
+    role: str
+    text: str
 
 
 @dataclass
@@ -80,6 +88,7 @@ class Item:
     tags: list[str] = field(default_factory=list)
     annotator: str | None = None
     notes: str | None = None
+    rationales: list[Rationale] | None = None  # None: not annotated (corpus v1)
 
 
 _ITEM_FIELDS = tuple(f.name for f in fields(Item))
@@ -120,10 +129,6 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    def counts_by_rule(self) -> dict[str, int]:
-        """Number of problems per rule name, most frequent first."""
-        return dict(Counter(p.rule for p in self.problems).most_common())
 
     def summary(self) -> str:
         return (
@@ -170,6 +175,9 @@ def _parse_lines(file: Path) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
             msg = f"broken JSON: {exc.msg} (column {exc.colno})"
             yield lineno, _problem(file, lineno, "-", msg, "json")
             continue
+        except RecursionError:
+            yield lineno, _problem(file, lineno, "-", "broken JSON: nested too deeply", "json")
+            continue
         if not isinstance(obj, dict):
             msg = f"expected a JSON object, got {_type_name(obj)}"
             yield lineno, _problem(file, lineno, "-", msg, "not_object")
@@ -194,8 +202,55 @@ def _field_problems(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(value, types):
             want = " or ".join(JSON_TYPE_NAMES[t] for t in types)
             out.append((name, f"expected {want}, got {_type_name(value)}"))
+        elif name == "rationales":
+            out.extend(_rationale_shape_problems(obj))
         elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
             out.append((name, "expected a list of strings"))
+    return out
+
+
+_RATIONALE_KEYS = ("start", "end", "role", "text")
+
+
+def _rationale_shape_problems(obj: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) for rationale spans that are not objects with int offsets
+    0 <= start < end <= len(text), a known role and ``text`` equal to the span's text."""
+    out = []
+    text = obj.get("text") if isinstance(obj.get("text"), str) else None
+    for k, span in enumerate(obj["rationales"]):
+        where = f"rationales[{k}]"
+        if not isinstance(span, dict):
+            out.append((where, f"expected object, got {_type_name(span)}"))
+            continue
+        out.extend(
+            (f"{where}.{key}", "missing field") for key in _RATIONALE_KEYS if key not in span
+        )
+        out.extend(
+            (f"{where}.{key}", "unknown field") for key in span if key not in _RATIONALE_KEYS
+        )
+        start, end = span.get("start"), span.get("end")
+        offsets_ok = True
+        for key, value in (("start", start), ("end", end)):
+            if key in span and (isinstance(value, bool) or not isinstance(value, int)):
+                out.append((f"{where}.{key}", f"expected integer, got {_type_name(value)}"))
+                offsets_ok = False
+        if offsets_ok and "start" in span and "end" in span:
+            if start < 0:
+                out.append((f"{where}.start", f"{start} is negative"))
+            elif end <= start:
+                out.append((f"{where}.end", f"{end} is not after start {start}"))
+            elif text is not None and end > len(text):
+                out.append((f"{where}.end", f"{end} is past the end of the text ({len(text)})"))
+            elif text is not None and "text" in span and span["text"] != text[start:end]:
+                msg = (
+                    f"{span['text']!r} differs from the text at {start}:{end}, {text[start:end]!r}"
+                )
+                out.append((f"{where}.text", msg))
+        if "role" in span and span["role"] not in RATIONALE_ROLES:
+            msg = f"unknown role {span['role']!r} (expected one of {', '.join(RATIONALE_ROLES)})"
+            out.append((f"{where}.role", msg))
+        if "text" in span and not isinstance(span["text"], str):
+            out.append((f"{where}.text", f"expected string, got {_type_name(span['text'])}"))
     return out
 
 
@@ -229,7 +284,10 @@ def read_annotations(path: str | Path) -> list[Item]:
                 f"{file}:{lineno}: id: duplicate id {obj['id']!r} (first at {seen[obj['id']]})"
             )
         seen[obj["id"]] = f"{file}:{lineno}"
-        items.append(Item(**{k: obj[k] for k in _ITEM_FIELDS if k in obj}))
+        values = {k: obj[k] for k in _ITEM_FIELDS if k in obj}
+        if "rationales" in values:
+            values["rationales"] = [Rationale(**span) for span in values["rationales"]]
+        items.append(Item(**values))
     return items
 
 
@@ -359,6 +417,42 @@ def _item_problems(rec: _Record) -> list[Problem]:
     if "split" in rec.obj and rec.obj["split"] not in SPLITS:
         msg = f"split is {rec.obj['split']!r}; expected one of {', '.join(SPLITS)}"
         out.append(_problem(file, line, "split", msg, "split_value"))
+    out.extend(_rationale_problems(rec, flag))
+    return out
+
+
+def _rationale_problems(rec: _Record, flag: bool | None) -> list[Problem]:
+    """The role rules of well-formed rationales: no actor span in an unflagged item and no
+    frame in a flagged one; a flagged item shows its act and (unless the author's bio
+    names the ASN) its actor; a hard negative shows the frame that decides it."""
+    spans = rec.typed("rationales", (list,))
+    if spans is None or flag is None or _rationale_shape_problems(rec.obj):
+        return []
+    file, line = Path(rec.file), rec.line
+    roles = [span["role"] for span in spans]
+    tags = rec.typed("tags", (list,)) or []
+    out = []
+    wrong = "actor" if not flag else "frame"
+    for k, role in enumerate(roles):
+        if role == wrong:
+            why = (
+                "an unflagged item has no ASN actor; mark a non-ASN actor as frame"
+                if not flag
+                else "a flagged item has no frame span"
+            )
+            out.append(_problem(file, line, f"rationales[{k}].role", why, "rationale_role"))
+    if flag and "act" not in roles:
+        msg = "a flagged item needs at least one act span"
+        out.append(_problem(file, line, "rationales", msg, "rationale_missing"))
+    if flag and "actor" not in roles and ASN_IN_AUTHOR_CONTEXT not in tags:
+        msg = f"a flagged item needs at least one actor span (or the tag {ASN_IN_AUTHOR_CONTEXT})"
+        out.append(_problem(file, line, "rationales", msg, "rationale_missing"))
+    if HARD_NEGATIVE in tags and "frame" not in roles and NON_ASN_IN_AUTHOR_CONTEXT not in tags:
+        msg = (
+            f"an item tagged {HARD_NEGATIVE} needs at least one frame span "
+            f"(or the tag {NON_ASN_IN_AUTHOR_CONTEXT})"
+        )
+        out.append(_problem(file, line, "rationales", msg, "rationale_missing"))
     return out
 
 
@@ -408,12 +502,15 @@ def _corpus_problems(records: list[_Record], near_dup_threshold: float) -> list[
     return out
 
 
-def validate(path: str | Path, near_dup_threshold: float = 0.8) -> Report:
+def validate(
+    path: str | Path, near_dup_threshold: float = 0.8, require_rationales: bool = False
+) -> Report:
     """Check a corpus path against LABELS.md; raises AnnotationError only for a bad path.
 
     Problems come in file and line order. Near-duplicates are pairs whose 5-char-shingle
     Jaccard is >= ``near_dup_threshold``: an error when the two sit in different splits
-    (leakage), a warning otherwise.
+    (leakage), a warning otherwise. ``require_rationales`` (corpus v2) makes an item
+    without a ``rationales`` field an error.
     """
     files = corpus_files(path)
     problems: list[Problem] = []
@@ -426,175 +523,13 @@ def validate(path: str | Path, near_dup_threshold: float = 0.8) -> Report:
                 records.append(_Record(str(file), lineno, obj))
     for rec in records:
         problems.extend(_item_problems(rec))
+        if require_rationales and "rationales" not in rec.obj:
+            msg = "missing field (required with --require-rationales, corpus v2)"
+            problems.append(_problem(Path(rec.file), rec.line, "rationales", msg, "field"))
     problems.extend(_corpus_problems(records, near_dup_threshold))
     order = {str(f): k for k, f in enumerate(files)}
     problems.sort(key=lambda p: (order[p.file], p.line))
     return Report(problems=problems, n_files=len(files), n_items=len(records))
-
-
-# --------------------------------------------------------------------------- splits
-
-
-def _check_ratios(ratios: Sequence[float]) -> None:
-    if len(ratios) != len(SPLITS) or any(r < 0 for r in ratios) or abs(sum(ratios) - 1) > 1e-6:
-        raise ValueError(f"ratios must be {len(SPLITS)} non-negative numbers summing to 1")
-
-
-def _near_dup_groups(items: Sequence[Item], threshold: float) -> list[list[int]]:
-    """Indices of items grouped by near-duplicate links (union-find), in index order."""
-    parent = list(range(len(items)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j, _ in near_duplicates([it.text for it in items], threshold):
-        parent[find(j)] = find(i)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(items)):
-        groups[find(i)].append(i)
-    return list(groups.values())
-
-
-def _strata(item: Item) -> list[str]:
-    return ["flag" if item.flag else "no_flag", *sorted(set(item.categories))]
-
-
-def assign_splits(
-    items: Sequence[Item],
-    seed: int = 13,
-    ratios: tuple[float, float, float] = (0.70, 0.15, 0.15),
-    reassign: bool = False,
-    near_dup_threshold: float = SPLIT_NEAR_DUP_THRESHOLD,
-) -> dict[str, str]:
-    """Map every item id to train/dev/test.
-
-    Groups of near-duplicates (Jaccard >= ``near_dup_threshold``) go to one split. Groups
-    are placed by a simplified iterative stratification over [flag, no_flag, *categories]:
-    rarest label first, each group to the split lacking most of its rarest label, then
-    most items. Items that already have a valid split keep it (so new items never
-    reshuffle old ones) unless ``reassign``; the new members of a group that already has
-    a split join that split. Same items and seed give the same mapping, whatever the order.
-    """
-    _check_ratios(ratios)
-    items = sorted(items, key=lambda it: it.id)
-    rng = random.Random(seed)
-    label_totals = Counter(label for it in items for label in _strata(it))
-    want = {
-        s: {lab: r * n for lab, n in label_totals.items()}
-        for s, r in zip(SPLITS, ratios, strict=True)
-    }
-    want_n = {s: r * len(items) for s, r in zip(SPLITS, ratios, strict=True)}
-    have: dict[str, Counter[str]] = {s: Counter() for s in SPLITS}
-    have_n: Counter[str] = Counter()
-    mapping: dict[str, str] = {}
-
-    def place(idx: list[int], split: str) -> None:
-        for i in idx:
-            mapping[items[i].id] = split
-            have[split].update(_strata(items[i]))
-            have_n[split] += 1
-
-    pending = []
-    for group in _near_dup_groups(items, near_dup_threshold):
-        kept = [i for i in group if not reassign and items[i].split in SPLITS]
-        for i in kept:
-            place([i], items[i].split)  # type: ignore[arg-type]
-        new = [i for i in group if i not in kept]
-        if kept and new:
-            counts = Counter(items[i].split for i in kept)
-            place(new, max(SPLITS, key=lambda s: (counts[s], -SPLITS.index(s))))
-        elif new:
-            pending.append(new)
-
-    def rarest(group: list[int]) -> str:
-        return min(
-            {lab for i in group for lab in _strata(items[i])},
-            key=lambda lab: (label_totals[lab], lab),
-        )
-
-    rng.shuffle(pending)
-    pending.sort(key=lambda g: (label_totals[rarest(g)], -len(g)))
-    for group in pending:
-        label = rarest(group)
-        best = max(
-            SPLITS,
-            key=lambda s: (want[s][label] - have[s][label], want_n[s] - have_n[s], rng.random()),
-        )
-        place(group, best)
-    return mapping
-
-
-def write_splits(path: str | Path, mapping: Mapping[str, str]) -> int:
-    """Set ``split`` on every line whose id is in ``mapping``; return how many lines changed.
-
-    Rewrites the corpus files in place (see :func:`update_items`). Do not run while
-    others append to them.
-    """
-    bad = sorted({s for s in mapping.values() if s not in SPLITS})
-    if bad:
-        raise ValueError(f"unknown split values {bad}; expected {', '.join(SPLITS)}")
-    return update_items(path, {item_id: {"split": split} for item_id, split in mapping.items()})
-
-
-def update_items(path: str | Path, updates: Mapping[str, Mapping[str, Any]]) -> int:
-    """Set the given fields on every line whose id is in ``updates``; return lines changed.
-
-    Files are rewritten atomically, one by one. Other fields, their order, line order,
-    line endings and untouched lines stay byte for byte; new keys go at the end.
-    """
-    changed = 0
-    for file in corpus_files(path):
-        lines = file.read_bytes().split(b"\n")  # the same line numbering as validate
-        n_before = changed
-        for k, raw in enumerate(lines):
-            body = raw.rstrip(b"\r")
-            try:
-                obj = json.loads(body.decode("utf-8")) if body.strip() else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                obj = None
-            if not (isinstance(obj, dict) and isinstance(obj.get("id"), str)):
-                continue
-            fields_ = updates.get(obj["id"])
-            if fields_ and any(obj.get(key) != value for key, value in fields_.items()):
-                obj.update(fields_)
-                lines[k] = json.dumps(obj, ensure_ascii=False).encode("utf-8") + raw[len(body) :]
-                changed += 1
-        if changed != n_before:
-            _atomic_write(file, b"\n".join(lines))
-    return changed
-
-
-LABEL_FIELDS = ("partisan", "asn", "flag", "categories")
-
-
-def apply_adjudication(path: str | Path, adjudication: str | Path) -> int:
-    """Write the ``final`` labels of an adjudication file into the corpus; return lines changed.
-
-    Idempotent: the adjudication file is the record, the corpus follows it.
-    """
-    updates: dict[str, dict[str, Any]] = {}
-    for file, line, obj in read_records(adjudication):
-        final = obj.get("final")
-        if not isinstance(final, dict) or any(k not in final for k in LABEL_FIELDS):
-            raise AnnotationError(f"{file}:{line}: final: needs {', '.join(LABEL_FIELDS)}")
-        cats = [c for c in CATEGORY_NAMES if c in final["categories"]]  # schema order
-        updates[obj["id"]] = {k: final[k] for k in LABEL_FIELDS[:3]} | {"categories": cats}
-    return update_items(path, updates)
-
-
-def _atomic_write(file: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, file.stat().st_mode)  # mkstemp makes it 0600
-        os.replace(tmp, file)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------- consumers
@@ -626,6 +561,14 @@ def load_dataset(path: str | Path) -> datasets.DatasetDict:
             "tags": datasets.List(string),
             "annotator": string,
             "notes": string,
+            "rationales": datasets.List(
+                {
+                    "start": datasets.Value("int32"),
+                    "end": datasets.Value("int32"),
+                    "role": string,
+                    "text": string,
+                }
+            ),
         }
     )
     by_split: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -642,6 +585,15 @@ def load_dataset(path: str | Path) -> datasets.DatasetDict:
 
 def data_hash(items: Sequence[Item]) -> str:
     """sha256 (hex) of the items as canonical JSON, sorted by id: order-independent."""
-    payload = [asdict(it) for it in sorted(items, key=lambda it: it.id)]
+    payload = [_hashed(it) for it in sorted(items, key=lambda it: it.id)]
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _hashed(item: Item) -> dict[str, Any]:
+    """The item as hashed: without ``rationales`` when it has none, so the hash of a
+    corpus without rationales is what it was before they existed."""
+    row = asdict(item)
+    if row["rationales"] is None:
+        del row["rationales"]
+    return row

@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import data as data_lib
+from . import splits as splits_lib
 
 DEFAULT_PATH = Path("data/annotations")
 DEFAULT_README = DEFAULT_PATH / "README.md"
@@ -46,10 +47,16 @@ def validate(
         float,
         typer.Option(help="Jaccard of 5-char shingles at which two texts are near-duplicates."),
     ] = 0.8,
+    require_rationales: Annotated[
+        bool,
+        typer.Option("--require-rationales", help="Every item must have rationales (corpus v2)."),
+    ] = False,
 ) -> None:
     """Check every item against the label scheme; exit 1 if any error."""
     try:
-        report = data_lib.validate(path, near_dup_threshold=near_dup_threshold)
+        report = data_lib.validate(
+            path, near_dup_threshold=near_dup_threshold, require_rationales=require_rationales
+        )
     except (data_lib.AnnotationError, OSError) as exc:
         _fail(str(exc))
     for problem in report.problems:
@@ -71,8 +78,8 @@ def split(
     items = _read_items(path)
     from . import datacard
 
-    mapping = data_lib.assign_splits(items, seed=seed, reassign=reassign)
-    changed = data_lib.write_splits(path, mapping)
+    mapping = splits_lib.assign_splits(items, seed=seed, reassign=reassign)
+    changed = splits_lib.write_splits(path, mapping)
     typer.echo(f"{changed} of {len(items)} items got a new split")
     typer.echo(datacard.split_flag_table(_read_items(path)))
 
@@ -109,8 +116,12 @@ def card(
 def agreement(
     first: Annotated[Path, typer.Argument(help="First annotator's .jsonl (id, flag, categories).")],
     second: Annotated[Path, typer.Argument(help="Second annotator's .jsonl, same ids.")],
+    corpus: Annotated[
+        Path, typer.Option(help="Corpus holding the items' texts (for rationale spans).")
+    ] = DEFAULT_PATH,
 ) -> None:
-    """Cohen's kappa for flag and each category between two annotators, and their disagreements."""
+    """Cohen's kappa for flag and each category between two annotators, their
+    disagreements, and token-overlap F1 of their rationale spans when both give them."""
     from . import agreement as agreement_lib
 
     try:
@@ -141,6 +152,14 @@ def agreement(
             f"  {d.id}: {d.first['flag']} {d.first['categories']} | "
             f"{d.second['flag']} {d.second['categories']}"
         )
+    texts = {item.id: item.text for item in data_lib.read_annotations(corpus)}
+    spans = agreement_lib.compare_spans(rows[0], rows[1], texts)
+    if any(s.items for s in spans):
+        typer.echo("rationale spans: token-overlap F1 (items with the role, tokens 1st/2nd)")
+        for s in spans:
+            typer.echo(
+                f"{s.role:<24} {fmt(s.f1):>7} {s.items:>7} {s.tokens_first:>8} {s.tokens_second:>8}"
+            )
 
 
 @data_app.command()
@@ -153,7 +172,47 @@ def adjudicate(
 ) -> None:
     """Write the adjudicated (final) labels into the corpus files; safe to re-run."""
     try:
-        changed = data_lib.apply_adjudication(path, record)
+        changed = splits_lib.apply_adjudication(path, record)
     except (data_lib.AnnotationError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{changed} items relabelled from {record}")
+
+
+@data_app.command()
+def issues(
+    path: PathArg = DEFAULT_PATH,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Ranked issues (JSON Lines), likeliest first.")
+    ] = Path("issues.jsonl"),
+    folds: Annotated[int, typer.Option(min=2, help="Folds of the out-of-fold predictions.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the folds.")] = 13,
+    top: Annotated[int, typer.Option(min=0, help="How many issues to print.")] = 10,
+) -> None:
+    """Rank items whose label disagrees with out-of-fold baseline predictions (cleanlab),
+    so annotators review the likeliest mistakes first."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from . import label_issues
+
+    items = _read_items(path)
+    try:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(f"fitting {folds} folds", total=folds)
+            probs = label_issues.out_of_fold_probabilities(
+                items,
+                folds=folds,
+                seed=seed,
+                progress=lambda done, _: bar.update(task, completed=done),
+            )
+        found = label_issues.find_issues(items, probs)
+        label_issues.write_issues(found, output)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    flags = sum(1 for i in found if i.label == "flag")
+    typer.echo(
+        f"{len(items)} items checked: {len(found)} issues ({flags} flag, "
+        f"{len(found) - flags} category) written to {output}"
+    )
+    for issue in found[:top]:
+        typer.echo(f"{issue.rank:>4}. {issue.id} [{issue.label}] {issue.reason}")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import SPLITS, Item
-from .labels import CATEGORY_NAMES, SOURCE_TYPES
+from .labels import CATEGORY_NAMES, RATIONALE_ROLES, SOURCE_TYPES
 
 START_MARKER = "<!-- tables:start -->"
 END_MARKER = "<!-- tables:end -->"
@@ -174,6 +174,22 @@ def check_minimums(items: Sequence[Item]) -> list[Minimum]:
     return out
 
 
+def _rationale_table(items: Sequence[Item]) -> str:
+    """Rationale spans per role, and how many items carry them, flagged and not."""
+    with_spans = [it for it in items if it.rationales]
+    roles = Counter(span.role for it in with_spans for span in it.rationales or ())
+    flagged = [it for it in items if it.flag]
+    linked = sum({"actor", "act"} <= {span.role for span in it.rationales or ()} for it in flagged)
+    annotated = sum(it.rationales is not None for it in items)
+    rows = [(role, roles[role], "") for role in RATIONALE_ROLES]
+    rows += [
+        ("items annotated (field present)", annotated, _pct(annotated, len(items))),
+        ("items with at least one span", len(with_spans), _pct(len(with_spans), len(items))),
+        ("flagged items with actor and act", linked, _pct(linked, len(flagged))),
+    ]
+    return _table(["spans or items", "count", "share"], rows)
+
+
 def card_tables(items: Sequence[Item]) -> str:
     """All data-card tables as Markdown, deterministic for the same items (any order)."""
     items = sorted(items, key=lambda it: it.id)
@@ -233,6 +249,7 @@ def card_tables(items: Sequence[Item]) -> str:
                 ],
             ),
         ),
+        ("Rationale spans", _rationale_table(items)),
         ("Tags", _counts_table("tag", tags, n)),
     ]
     body = "\n\n".join(f"### {title}\n\n{table}" for title, table in sections)

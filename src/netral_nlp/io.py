@@ -1,5 +1,5 @@
-"""Streaming readers and writers for the batch scorer: JSON Lines, CSV and Parquet files
-(inputs optionally gzip-compressed) and JSON Lines on stdin/stdout.
+"""Streaming readers of feeds: JSON Lines, CSV and Parquet files (optionally
+gzip-compressed) and JSON Lines on stdin. What is written back lives in output.py.
 
 Readers yield :class:`Chunk` s of at most ``batch_size`` input records and never hold
 the whole file. A record that cannot be scored becomes a :class:`Rejection` with its
@@ -14,30 +14,27 @@ import csv
 import gzip
 import io
 import json
-import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .data import JSON_TYPE_NAMES
-from .labels import CATEGORY_NAMES
+from .labels import json_type_name
 from .limits import too_long
 
 STDIO = "-"
 MAX_LINE_BYTES = 16 << 20  # a longer line is rejected without being held in memory
-PARQUET_ROW_GROUP = 65_536
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _SNIFF_BYTES = 8192
 _BINARY_SHARE = 0.1  # more non-text bytes than this in the first block: not a text file
 _BOM = b"\xef\xbb\xbf"
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL, or undecodable bytes / lone surrogates
 _NON_TEXT = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\udc80-\udcff]")
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_PARQUET_BATCH_ROWS = 65_536  # records decoded at a time; bounds memory on wide files
 
 # A record source yields (line, object) or, for a record that is not an object, (line, reason).
 Records = Iterator[tuple[int, "dict[str, Any] | str"]]
@@ -117,14 +114,6 @@ def file_format(path: str | Path, role: str = "INPUT") -> tuple[str, bool]:
             + (" (optionally .gz), or - for JSON Lines on stdin" if role == "INPUT" else "")
         )
     return fmt, gz
-
-
-def output_format(path: str | Path) -> str:
-    """Format of an output file from its suffix (no compression)."""
-    fmt, gz = file_format(path, role="OUTPUT")
-    if gz:
-        raise InputError(f"{path}: compressed output is not supported; drop the .gz")
-    return fmt
 
 
 # --------------------------------------------------------------------------- reading
@@ -248,7 +237,7 @@ def _parse_json(raw: bytes) -> dict[str, Any] | str:
     except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
         return f"broken JSON: {type(exc).__name__}"
     if not isinstance(obj, dict):
-        return f"expected a JSON object, got {_type_name(obj)}"
+        return f"expected a JSON object, got {json_type_name(obj)}"
     return obj
 
 
@@ -330,7 +319,7 @@ def _parquet_rows(source: str, fh: IO[bytes], pf: Any, columns: list[str], skip:
     with fh:
         done = 0
         try:
-            for batch in pf.iter_batches(batch_size=PARQUET_ROW_GROUP, columns=columns):
+            for batch in pf.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
                 lo = min(max(skip - done, 0), batch.num_rows)
                 yield from enumerate(batch.slice(lo).to_pylist(), start=done + lo + 1)
                 done += batch.num_rows
@@ -343,7 +332,7 @@ def _chunks(
 ) -> Iterator[Chunk]:
     chunk = Chunk(start=skip)
     for line, obj in records:
-        item = _to_row(line, obj, fields) if isinstance(obj, dict) else Rejection(line, obj)
+        item = to_row(line, obj, fields) if isinstance(obj, dict) else Rejection(line, obj)
         if isinstance(item, Row):
             chunk.rows.append(item)
         else:
@@ -359,14 +348,15 @@ def _chunks(
         raise InputError(f"{source} has no rows")
 
 
-def _to_row(line: int, obj: dict[str, Any], fields: FieldMap) -> Row | Rejection:
-    """Validate one record; every failure names the field and the rule it broke."""
+def to_row(line: int, obj: Mapping[str, Any], fields: FieldMap = FieldMap()) -> Row | Rejection:
+    """Validate one record (``line`` is its position, for the id ``line-N`` when it has
+    none): the scorable Row, or a Rejection naming the field and the rule it broke."""
     item_id = obj.get(fields.id)
     if item_id is None or item_id == "":
         item_id = f"line-{line}"
     elif isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
         return Rejection(
-            line, f"field {fields.id!r} must be a string or integer, got {_type_name(item_id)}"
+            line, f"field {fields.id!r} must be a string or integer, got {json_type_name(item_id)}"
         )
     elif isinstance(item_id, str) and _BAD_CHARS.search(item_id):
         return Rejection(line, f"field {fields.id!r} has NUL bytes or invalid UTF-8")
@@ -383,7 +373,7 @@ def _to_row(line: int, obj: dict[str, Any], fields: FieldMap) -> Row | Rejection
 
 def _text_problem(name: str, value: Any) -> str | None:
     if not isinstance(value, str):
-        return f"field {name!r} must be a string, got {_type_name(value)}"
+        return f"field {name!r} must be a string, got {json_type_name(value)}"
     if not value or value.isspace():
         return f"field {name!r} is empty"
     over = too_long(name, value)
@@ -400,162 +390,3 @@ def _author_problem(name: str, value: Any) -> str | None:
     if value is None or value == "":
         return None
     return _text_problem(name, value)
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@dataclass
-class Encoded:
-    """Output rows ready to write: bytes (jsonl, csv) or a pyarrow RecordBatch (parquet).
-
-    Encoding is separate from writing so that scoring processes can do it.
-    """
-
-    data: Any
-    columns: tuple[str, ...]
-    rows: int
-
-
-def encode_rows(rows: list[dict[str, Any]], fmt: str) -> Encoded:
-    """Encode output rows (all with the same keys) for a writer of format ``fmt``."""
-    columns = tuple(rows[0]) if rows else ()
-    if fmt == "jsonl":
-        data: Any = "".join([_ENCODER.encode(r) + "\n" for r in rows]).encode("utf-8")
-    elif fmt == "csv":
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows(
-            [[_cell(r.get(c)) for c in columns] for r in rows]
-        )
-        data = buf.getvalue().encode("utf-8")
-    else:
-        import pyarrow as pa
-
-        data = pa.RecordBatch.from_pylist(
-            [r | {"id": str(r["id"])} for r in rows], schema=scored_schema()
-        )
-    return Encoded(data, columns, len(rows))
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell: lists and objects as JSON, booleans as true/false, null as empty."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bool, list, dict)):
-        return _ENCODER.encode(value)
-    return str(value)
-
-
-def scored_schema() -> Any:
-    """Parquet schema of a scored row (``Prediction.row``); ids are written as strings."""
-    import pyarrow as pa
-
-    span = pa.struct(
-        [("start", pa.int64()), ("end", pa.int64()), ("kind", pa.string()), ("text", pa.string())]
-    )
-    return pa.schema(
-        [
-            ("id", pa.string()),
-            ("score", pa.float64()),
-            ("flag", pa.bool_()),
-            ("categories", pa.list_(pa.string())),
-            ("category_scores", pa.struct([(c, pa.float64()) for c in CATEGORY_NAMES])),
-            ("evidence", pa.list_(pa.string())),
-            ("evidence_spans", pa.list_(span)),
-            ("model", pa.string()),
-        ]
-    )
-
-
-class RowWriter:
-    """Writes encoded rows to ``path`` in ``fmt`` (default: from the suffix), or JSON Lines
-    to stdout when ``path`` is None. Parquet is written in row groups of about 65k rows.
-    """
-
-    def __init__(self, path: Path | None, fmt: str | None = None) -> None:
-        self.path = path
-        self.format = "jsonl" if path is None else fmt or output_format(path)
-        self._fh: IO[bytes] = sys.stdout.buffer if path is None else path.open("wb")
-        self._header_done = False
-        self._closed = False
-        self._parquet: Any = None
-        self._pending: list[Any] = []
-        if self.format == "parquet":
-            import pyarrow.parquet as pq
-
-            self._parquet = pq.ParquetWriter(self._fh, scored_schema())
-
-    def write_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.write(encode_rows(rows, self.format))
-
-    def write(self, encoded: Encoded) -> None:
-        if self._parquet is not None:
-            self._write_parquet(encoded)
-            return
-        if self.format == "csv" and not self._header_done and encoded.columns:
-            self._fh.write(_csv_header(encoded.columns))
-            self._header_done = True
-        self._fh.write(encoded.data)
-        if self.path is None:
-            self._fh.flush()
-
-    def _write_parquet(self, encoded: Encoded) -> None:
-        self._pending.append(encoded.data)
-        if sum(b.num_rows for b in self._pending) >= PARQUET_ROW_GROUP:
-            self._flush_parquet()
-
-    def _flush_parquet(self) -> None:
-        import pyarrow as pa
-
-        if self._pending:
-            table = pa.Table.from_batches(self._pending, schema=scored_schema())
-            self._parquet.write_table(table, row_group_size=table.num_rows)
-            self._pending = []
-
-    def close(self, fsync: bool = False) -> None:
-        """Flush and close; ``fsync`` also forces the bytes to disk (before a rename)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._parquet is not None:
-            self._flush_parquet()
-            self._parquet.close()
-        self._fh.flush()
-        if self.path is not None:
-            if fsync:
-                os.fsync(self._fh.fileno())
-            self._fh.close()
-
-    def abort(self) -> None:
-        """Close after a failure (e.g. a full disk) without writing anything more."""
-        self._closed = True
-        with contextlib.suppress(Exception):
-            if self._parquet is not None:
-                self._pending = []
-                self._parquet.close()
-        if self.path is not None:
-            with contextlib.suppress(OSError):
-                self._fh.close()
-
-    def __enter__(self) -> RowWriter:
-        return self
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
-
-
-def _csv_header(columns: Iterable[str]) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(list(columns))
-    return buf.getvalue().encode("utf-8")

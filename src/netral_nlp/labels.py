@@ -69,6 +69,27 @@ ANNOTATION_FIELDS: dict[str, tuple[type, ...]] = {
     "categories": (list,),
 }
 
+# JSON's names for Python types, for messages such as "expected string, got number".
+JSON_TYPE_NAMES: dict[type, str] = {
+    str: "string",
+    bool: "boolean",
+    int: "number",
+    float: "number",
+    list: "list",
+    dict: "object",
+    type(None): "null",
+}
+
+
+def json_type_name(value: object) -> str:
+    """The JSON name of ``value``'s type ("string", "number", "null"...), for messages."""
+    return JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+# Roles of a rationale span (LABELS.md): who acted, what they did, for whom, and for an
+# unflagged item what makes it not a violation.
+RATIONALE_ROLES: tuple[str, ...] = ("actor", "act", "target", "frame")
+
 
 class SchemaMismatchError(ValueError):
     """A model or file was made for a different label schema."""

@@ -12,10 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from .manifest import MANIFEST_FILE, Manifest, ModelLoadError, verify_model_dir
+from .manifest import MANIFEST_FILE, SHIPPED_MODEL_DIR, Manifest, ModelLoadError, verify_model_dir
 from .prediction import Prediction
-
-DEFAULT_MODEL_NAME = "netral-baseline"
 
 
 @runtime_checkable
@@ -55,7 +53,7 @@ def default_model_dir() -> Path:
     env = os.environ.get("NETRAL_MODEL")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
+    return SHIPPED_MODEL_DIR
 
 
 def load_model(path: str | Path | None = None, runtime: str = "auto") -> Classifier:

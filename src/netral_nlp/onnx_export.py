@@ -18,7 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from .manifest import Manifest, ModelLoadError, sha256_file, verify_model_dir
+from .manifest import (
+    Manifest,
+    ModelLoadError,
+    check_model_destination,
+    sha256_file,
+    verify_model_dir,
+)
 from .transformer import ONNX_FILE, ONNX_INT8_FILE, load_weights
 
 OPSET = 17
@@ -100,6 +106,7 @@ def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
         raise ModelLoadError(
             f"{directory}: only transformer models can be exported, not {manifest.kind!r}"
         )
+    check_model_destination(directory, "transformer")
     verify_model_dir(directory, manifest)
     # eager attention: the pattern ONNX Runtime fuses into one Attention op
     model = load_weights(directory, attention="eager").eval()

@@ -86,6 +86,32 @@ OUTPUT_FIELDS: tuple[str, ...] = (
 )
 
 
+def parquet_schema() -> Any:
+    """The Arrow schema of an output row in Parquet, fields in OUTPUT_FIELDS order.
+
+    Ids are strings (a column has one type; inputs mix strings and integers); the
+    category scores are a struct with one float field per category, in CATEGORY_NAMES
+    order. pyarrow is imported here, so reading this module does not need it.
+    """
+    import pyarrow as pa
+
+    span = pa.struct(
+        [("start", pa.int64()), ("end", pa.int64()), ("kind", pa.string()), ("text", pa.string())]
+    )
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("score", pa.float64()),
+            ("flag", pa.bool_()),
+            ("categories", pa.list_(pa.string())),
+            ("category_scores", pa.struct([(c, pa.float64()) for c in CATEGORY_NAMES])),
+            ("evidence", pa.list_(pa.string())),
+            ("evidence_spans", pa.list_(span)),
+            ("model", pa.string()),
+        ]
+    )
+
+
 def decide(probs: Sequence[float], thresholds: dict[str, float]) -> Prediction:
     """A prediction (without evidence) from head probabilities in HEADS order: flag, then
     CATEGORY_NAMES. Categories only when flagged; a flagged item always gets at least one."""

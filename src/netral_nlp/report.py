@@ -5,7 +5,6 @@ plain text without colour codes when the output is not a terminal (CI logs, pipe
 from __future__ import annotations
 
 import heapq
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .io import InputError, open_records
+from .io import InputError
 from .labels import CATEGORY_BY_NAME, CATEGORY_NAMES, display_name
+from .output import read_scored
+from .shards import shard_files
 
 TEXT_PREVIEW_CHARS = 240
-_JSON_CELLS = ("categories", "category_scores", "evidence", "evidence_spans")
 
 
 @dataclass
@@ -71,39 +71,20 @@ def print_report(path: str | Path, top: int = 20, lang: str = "id") -> None:
 
 
 def _scored_rows(path: str | Path, tally: _Tally) -> Iterator[dict[str, Any]]:
-    """Rows of a scored file, or of a sharded run's directory, with typed fields; rows
-    that are not scored rows are counted."""
+    """Rows of a scored file, or of a sharded run's directory; records that are not
+    scored rows are counted, not returned."""
     if Path(path).is_dir():
-        from .batch import shard_files
-
         files = shard_files(path)
     elif Path(path).is_file():
         files = [Path(path)]
     else:
         raise InputError(f"{path}: no such file or directory")
     for file in files:
-        _, records = open_records(file)
-        for _, obj in records:
-            row = _typed(obj) if isinstance(obj, dict) else None
+        for row in read_scored(file):
             if row is None:
                 tally.unreadable += 1
             else:
                 yield row
-
-
-def _typed(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """Undo CSV's flattening (JSON cells, "true"/"false"); None when not a scored row."""
-    row = dict(obj)
-    try:
-        for key in _JSON_CELLS:
-            if isinstance(row.get(key), str):
-                row[key] = json.loads(row[key]) if row[key] else None
-        if isinstance(row.get("flag"), str):
-            row["flag"] = row["flag"].lower() in ("true", "1")
-        row["score"] = float(row["score"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return row if isinstance(row.get("flag"), bool) else None
 
 
 def _name(category: str, lang: str) -> str:

@@ -52,6 +52,7 @@ EMOJI_TOKENS: dict[str, str] = {
     "📢": "emo_pengumuman",
     "👉": "emo_tunjuk",
 }
+
 _GESTURE_NUMBERS = {"1": "satu", "2": "dua", "3": "tiga", "4": "empat", "5": "lima"}
 _GESTURE_NUMBERS |= {v: v for v in _GESTURE_NUMBERS.values()}
 

@@ -1,48 +1,97 @@
 """Fit a model of either kind from the annotated corpus, tune its thresholds on the dev
-split, measure it on the test split and save it with its manifest and resolved config."""
+split, measure it on the test split and save it with its manifest and resolved config.
+
+``fit_baseline`` is the one recipe that fits a baseline on labelled items; training,
+the test fixtures and the benchmarks all use it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from . import __version__
 from .labels import CATEGORY_NAMES
-from .manifest import Manifest
+from .manifest import Manifest, check_model_destination
+
+if TYPE_CHECKING:
+    from .baseline import BaselineClassifier, BaselineConfig
+    from .features import Doc
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class TrainConfig:
-    """Settings shared by both model kinds; the resolved values are saved with the model."""
+    """Settings shared by both model kinds; each kind's config adds its own and the default
+    output directory. The resolved values are saved with the model."""
 
+    out: Path = field(metadata={"help": "output model directory"})
     data: Path = field(
-        default=Path("data/annotations"), metadata={"help": "corpus file or directory"}
+        default=Path("data/annotations"),
+        metadata={"help": "annotated corpus: a .jsonl file or a directory of them, with splits"},
     )
-    out: Path = field(default=Path("models/netral-baseline"), metadata={"help": "output directory"})
-    name: str = field(default="netral-baseline", metadata={"help": "model name in the manifest"})
+    name: str | None = field(
+        default=None,
+        metadata={"help": "model name in the manifest (default: the output directory's name)"},
+    )
     version: str = field(default="1.0.0", metadata={"help": "model version in the manifest"})
     seed: int = field(default=13, metadata={"help": "seed for every random step"})
-    c_grid: tuple[float, ...] = field(
-        default=(4.0, 8.0, 16.0), metadata={"help": "L2 inverse strengths tried on dev"}
+    force: bool = field(
+        default=False,
+        metadata={"help": "write even into a folder holding another kind of model or other files"},
     )
-    refit_on_dev: bool = field(default=True, metadata={"help": "after tuning, refit on train+dev"})
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        self.data = Path(self.data)
+        if self.name is None:
+            self.name = self.out.name
+
+
+@dataclass
+class BaselineTrainConfig(TrainConfig):
+    """Settings of a baseline training run (TrainConfig's plus these)."""
+
+    out: Path = field(
+        default=Path("models/netral-baseline"), metadata={"help": "output model directory"}
+    )
+    c_grid: tuple[float, ...] = field(
+        default=(4.0, 8.0, 16.0),
+        metadata={"help": "inverse L2 strengths C tried on dev (the best flag PR-AUC wins)"},
+    )
+    refit_on_dev: bool = field(
+        default=True, metadata={"help": "after tuning on dev, refit on train+dev"}
+    )
     threshold_data: Path | None = field(
         default=None,
         metadata={
-            "help": "baseline: labelled real long texts on which the long-text flag threshold "
+            "help": "labelled real long texts on which the long-text flag threshold "
             "is chosen (unambiguous items when marked); one number, never trained on"
         },
     )
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.c_grid = tuple(float(c) for c in self.c_grid)
+        if not self.c_grid or any(c <= 0 for c in self.c_grid):
+            raise ValueError(f"c_grid must hold positive numbers, not {self.c_grid}")
+        if self.threshold_data is not None:
+            self.threshold_data = Path(self.threshold_data)
 
-def _splits(items: Sequence[Any]) -> dict[str, list[Any]]:
+
+def field_help(config: type, name: str) -> str:
+    """The help line of a config dataclass field (what the CLI shows for its option)."""
+    return config.__dataclass_fields__[name].metadata.get("help", "")
+
+
+def items_by_split(items: Sequence[Any]) -> dict[str, list[Any]]:
+    """Items grouped into train/dev/test; ValueError unless every item has a split and
+    train and dev are non-empty (test may be empty)."""
     out: dict[str, list[Any]] = {"train": [], "dev": [], "test": []}
     for item in items:
         if item.split not in out:
@@ -62,6 +111,54 @@ def label_matrix(items: Sequence[Any]) -> np.ndarray:
         [[int(it.flag), *(int(c in it.categories) for c in CATEGORY_NAMES)] for it in items],
         dtype=int,
     )
+
+
+class Labelled(Protocol):
+    """What fitting needs of an item: a corpus Item, or any object with these attributes
+    (``author_context`` is optional)."""
+
+    text: str
+    flag: bool
+    categories: Sequence[str]
+
+
+def fit_baseline(
+    items: Sequence[Labelled],
+    config: BaselineConfig | None = None,
+    *,
+    name: str = "baseline",
+    version: str = "0.0.0",
+    thresholds: Mapping[str, float] | None = None,
+    docs: Sequence[Doc] | None = None,
+) -> BaselineClassifier:
+    """Fit a baseline on labelled items with fixed thresholds (0.5 for every head unless
+    given); no tuning, no evaluation, nothing written. ``config`` defaults to the
+    BaselineConfig defaults; ``docs`` are the items already prepared by ``docs_for``, for
+    callers that fit several times on the same items. The items' ``rationales`` (gold
+    spans, when annotated) teach the sentence scorer which sentence carries the act."""
+    from .baseline import BaselineClassifier, BaselineConfig, docs_for
+    from .features import FeatureConfig
+    from .prediction import HEADS
+
+    if config is None:
+        config = BaselineConfig(features=FeatureConfig())
+    if docs is None:
+        docs = docs_for(
+            [i.text for i in items], [getattr(i, "author_context", None) for i in items]
+        )
+    manifest = Manifest(name=name, version=version, kind="baseline", netral_version=__version__)
+    spans = [item_rationales(i) for i in items]
+    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest, spans)
+    model.manifest.thresholds = dict(thresholds) if thresholds else dict.fromkeys(HEADS, 0.5)
+    return model
+
+
+def item_rationales(item: Any) -> list[dict[str, Any]] | None:
+    """An item's gold rationale spans as dicts (what the baseline reads), None when absent."""
+    spans = getattr(item, "rationales", None)
+    if not spans:
+        return None
+    return [s if isinstance(s, dict) else asdict(s) for s in spans]
 
 
 def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
@@ -106,21 +203,19 @@ def _long_shift(
 
 
 def train_baseline(
-    config: TrainConfig, progress: Callable[[str], None] = log.info
-) -> tuple[Any, dict[str, Any]]:
+    config: BaselineTrainConfig, progress: Callable[[str], None] = log.info
+) -> tuple[BaselineClassifier, dict[str, Any]]:
     """Train, tune, evaluate and save the baseline. Returns (model, metrics)."""
     from sklearn.metrics import average_precision_score
 
-    from .baseline import BaselineClassifier, BaselineConfig, docs_for
-    from .data import data_hash, read_annotations, read_records
+    from .baseline import BaselineConfig, docs_for
+    from .data import data_hash, read_annotations
     from .evaluate import evaluate_items, operating_point, pr_curve, robust_threshold
     from .features import FeatureConfig
 
+    check_model_destination(config.out, "baseline", force=config.force)
     items = read_annotations(config.data)
-    gold_spans = {
-        str(obj.get("id")): obj.get("rationales") for _, _, obj in read_records(config.data)
-    }
-    parts = _splits(items)
+    parts = items_by_split(items)
     progress(
         f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}"
     )
@@ -128,36 +223,28 @@ def train_baseline(
         k: docs_for([i.text for i in v], [i.author_context for i in v]) for k, v in parts.items()
     }
     labels = {k: label_matrix(v) for k, v in parts.items()}
-    spans = {k: [gold_spans.get(i.id) for i in v] for k, v in parts.items()}
+    spans = {k: [item_rationales(i) for i in v] for k, v in parts.items()}
     progress("rationales: " + ", ".join(f"{k} {sum(1 for r in v if r)}" for k, v in spans.items()))
 
-    def manifest() -> Manifest:
-        return Manifest(
-            name=config.name,
-            version=config.version,
-            kind="baseline",
-            data_hash=data_hash(items),
-            netral_version=__version__,
-        )
-
-    def fit(
-        c: float,
-        part_docs: list[Any],
-        part_labels: np.ndarray,
-        part_spans: list[Any],
-        long_shift: float = 0.0,
-    ) -> Any:
+    def fit(c: float, long_shift: float, *names: str) -> BaselineClassifier:
         cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed, long_shift=long_shift)
-        return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest(), part_spans)
+        part = [i for n in names for i in parts[n]]
+        part_docs = [d for n in names for d in docs[n]]
+        model = fit_baseline(
+            part, cfg, name=config.name or "", version=config.version, docs=part_docs
+        )
+        model.manifest.data_hash = data_hash(items)
+        return model
 
     best_ap, c_best, model = -1.0, config.c_grid[0], None
     for c in config.c_grid:
-        candidate = fit(c, docs["train"], labels["train"], spans["train"])
+        candidate = fit(c, 0.0, "train")
         dev_probs = candidate.probabilities(docs["dev"])
         ap = float(average_precision_score(labels["dev"][:, 0], dev_probs[:, 0]))
         progress(f"C={c:g}: dev flag PR-AUC {ap:.4f}")
         if ap > best_ap + 1e-9:
             best_ap, c_best, model = ap, c, candidate
+    assert model is not None  # c_grid is never empty
     dev_probs = model.probabilities(docs["dev"])
     reference = None
     if config.threshold_data is not None:
@@ -187,13 +274,7 @@ def train_baseline(
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
     if config.refit_on_dev:
         progress("refitting on train+dev")
-        model = fit(
-            c_best,
-            docs["train"] + docs["dev"],
-            np.vstack([labels["train"], labels["dev"]]),
-            spans["train"] + spans["dev"],
-            long_shift,
-        )
+        model = fit(c_best, long_shift, "train", "dev")
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
         "refit_on_dev": config.refit_on_dev,

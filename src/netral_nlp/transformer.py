@@ -19,7 +19,7 @@ import shutil
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ from .manifest import (
     Manifest,
     ModelLoadError,
     check_preprocess_version,
+    model_file,
+    read_json,
     sha256_file,
 )
 from .prediction import Prediction, Span, SpanKind, decide, sigmoid
@@ -66,9 +68,13 @@ EVIDENCE_FLOOR = 0.5  # evidence for items scoring >= floor * flag threshold
 class WindowConfig:
     """How texts are cut into model inputs (saved in the manifest as ``config.windows``)."""
 
-    max_length: int = 256  # tokens per window, special tokens and context included
-    stride: int = 64  # tokens shared by consecutive windows
-    max_context_tokens: int = 64  # the author context is cut to this many tokens
+    max_length: int = field(
+        default=256, metadata={"help": "tokens per window, special tokens and context included"}
+    )
+    stride: int = field(default=64, metadata={"help": "tokens shared by consecutive windows"})
+    max_context_tokens: int = field(
+        default=64, metadata={"help": "the author context is cut to this many tokens"}
+    )
 
 
 @dataclass
@@ -231,8 +237,15 @@ class TransformerClassifier:
             if not (directory / name).is_file():
                 hint = " (weights load from safetensors only)" if name == WEIGHTS_FILE else ""
                 raise ModelLoadError(f"{directory}: no {name}{hint}")
+            model_file(directory, manifest, name)  # only files the manifest lists and hashes
+        for path in directory.iterdir():  # transformers may read any of these on its own
+            if path.suffix in (".json", ".safetensors") and path.name != MANIFEST_FILE:
+                model_file(directory, manifest, path.name)
+        read_json(directory / CONFIG_FILE)  # a clear error before transformers parses it
         tokenizer_files = {
-            n: (directory / n).read_bytes() for n in TOKENIZER_FILES if (directory / n).is_file()
+            n: model_file(directory, manifest, n).read_bytes()
+            for n in TOKENIZER_FILES
+            if n in manifest.files
         }
         onnx_path = _onnx_choice(directory, manifest, runtime)
         try:
@@ -259,7 +272,7 @@ def _onnx_choice(directory: Path, manifest: Manifest, runtime: str) -> Path | No
     """The exported file to run, or None for torch. Only files the manifest lists count."""
     if runtime == "torch":
         return None
-    exported = [directory / n for n in ONNX_FILES if n in manifest.files]
+    exported = [model_file(directory, manifest, n) for n in ONNX_FILES if n in manifest.files]
     if runtime == "onnx" and not exported:
         raise ModelLoadError(
             f"{directory}: no exported ONNX model; run `netral export {directory} --int8`"

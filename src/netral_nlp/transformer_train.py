@@ -27,10 +27,10 @@ import numpy as np
 
 from . import __version__
 from .engine import CPU_MAX_TOKENS, CUDA_MAX_TOKENS, Encoder, TorchRunner, Window, pad_batch
-from .manifest import Manifest, ModelLoadError
+from .manifest import Manifest, ModelLoadError, check_model_destination
 from .prediction import HEADS, sigmoid
 from .text import PREPROCESS_VERSION
-from .train import TrainConfig, _splits, label_matrix, tune_thresholds
+from .train import TrainConfig, items_by_split, label_matrix, tune_thresholds
 from .transformer import (
     TOKENIZER_FILE,
     TOKENIZER_FILES,
@@ -56,8 +56,9 @@ class MissingBaseError(ModelLoadError):
 class TransformerTrainConfig(TrainConfig):
     """Settings of a transformer fine-tuning run (TrainConfig's plus these)."""
 
-    out: Path = field(default=Path("models/netral-indobert"), metadata={"help": "output directory"})
-    name: str = field(default="netral-indobert", metadata={"help": "model name in the manifest"})
+    out: Path = field(
+        default=Path("models/netral-indobert"), metadata={"help": "output model directory"}
+    )
     base: str = field(
         default=DEFAULT_BASE,
         metadata={
@@ -78,7 +79,8 @@ class TransformerTrainConfig(TrainConfig):
         default=1, metadata={"help": "steps whose gradients are summed before an update"}
     )
     max_length: int = field(
-        default=256, metadata={"help": "tokens per window (published: 128 to 256 for posts)"}
+        default=WindowConfig.max_length,
+        metadata={"help": "tokens per window (published: 128 to 256 for posts)"},
     )
     stride: int | None = field(
         default=None,
@@ -103,8 +105,7 @@ class TransformerTrainConfig(TrainConfig):
     )
 
     def __post_init__(self) -> None:
-        self.out = Path(self.out)
-        self.data = Path(self.data)
+        super().__post_init__()
         if not 16 <= self.max_length <= 512:
             raise ValueError(f"max_length must be in 16..512, not {self.max_length}")
         quarter = self.max_length // 4
@@ -497,12 +498,13 @@ def train_transformer(
     config: TransformerTrainConfig, progress: Callable[[str], None] = log.info
 ) -> tuple[TransformerClassifier, dict[str, Any]]:
     """Fine-tune, tune thresholds on dev, evaluate on dev and test, save. Returns (model, metrics)."""
+    check_model_destination(config.out, "transformer", force=config.force)
     source, local_only = resolve_base(config.base)  # first: fails in seconds, before torch loads
     from .data import data_hash, read_annotations
     from .evaluate import evaluate
 
     items = read_annotations(config.data)
-    parts = _splits(items)
+    parts = items_by_split(items)
     sizes = ", ".join(f"{k} {len(v)}" for k, v in parts.items())
     progress(f"corpus: {len(items)} items; {sizes}")
 

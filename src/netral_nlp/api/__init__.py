@@ -38,7 +38,7 @@ def create_app(
     from ..model import load_model
     from . import errors
     from .addresses import system_resolver
-    from .middleware import AccessLog, BodyLimit
+    from .middleware import AccessLog, BodyLimit, HostCheck, ServerErrors
     from .queue import ReviewQueue
     from .routes import api, page
     from .scoring import Scorer
@@ -84,7 +84,12 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-API-Key"],
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added innermost first: ServerErrors wraps the routes, AccessLog sees every answer.
+    app.add_middleware(ServerErrors)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+    )
+    app.add_middleware(HostCheck, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(AccessLog)
     return app
 
@@ -92,18 +97,30 @@ def create_app(
 def run(model: str | Path | None = None, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve with uvicorn in this process (one worker); ``model`` overrides NETRAL_MODEL.
 
-    The model is loaded before the server starts, so a missing or broken model is one
-    clear error (ModelLoadError) instead of a failed start-up inside uvicorn.
+    The model and the queue are opened before the server starts, so a missing or broken
+    model (ModelLoadError) or a NETRAL_DB that is not a queue (QueueDatabaseError) is one
+    clear error instead of a failed start-up inside uvicorn.
     """
     import uvicorn
 
     from ..model import load_model
+    from .queue import ReviewQueue
+    from .security import host_allowed
     from .settings import Settings
 
     settings = Settings()
     if model is not None:
         settings = settings.model_copy(update={"model": Path(model)})
+    if host not in ("0.0.0.0", "::", ""):
+        # Clients reach a named address by that name: it is not a name another site can
+        # rebind, so it joins the allowed hosts (the loopback names by default).
+        bound = (f"[{host}]" if ":" in host else host).lower()
+        if not host_allowed(bound, settings.allowed_hosts):
+            settings = settings.model_copy(
+                update={"allowed_hosts": [*settings.allowed_hosts, bound]}
+            )
     classifier = load_model(settings.model)
+    ReviewQueue(settings.db)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in ("netral_nlp.access", "netral_nlp.api"):
@@ -111,6 +128,12 @@ def run(model: str | Path | None = None, host: str = "127.0.0.1", port: int = 80
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)
         logger.propagate = False
+    if host in ("0.0.0.0", "::"):
+        logging.getLogger("netral_nlp.api").warning(
+            "listening on every interface; requests are answered only for the hosts %s "
+            "(NETRAL_ALLOWED_HOSTS)",
+            ", ".join(settings.trusted_hosts),
+        )
     # uvicorn's own access log is off: it would log client addresses and query strings.
     app = create_app(settings, classifier=classifier)
     uvicorn.run(app, host=host, port=port, access_log=False, proxy_headers=True)

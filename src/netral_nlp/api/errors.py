@@ -2,7 +2,8 @@
 
 | code                    | status | when                                                  |
 | ----------------------- | ------ | ----------------------------------------------------- |
-| validation_error        | 422    | a body or parameter is malformed or over a limit      |
+| host_not_allowed        | 400    | the Host header is not in NETRAL_ALLOWED_HOSTS        |
+| validation_error        | 422    | a body or parameter is malformed (not JSON, invalid UTF-8, too deep, wrong type) or over a limit |
 | need_category           | 422    | a page confirmation with no category ticked           |
 | url_invalid             | 422    | not an http(s) URL, or one with credentials           |
 | url_blocked             | 422    | host unknown, not public, port refused or not answering |
@@ -13,7 +14,9 @@
 | not_found               | 404    | no such route or queue item                           |
 | method_not_allowed      | 405    |                                                       |
 | already_decided         | 409    | the queue item was decided by someone else first      |
+| body_timeout            | 408    | the request body did not arrive within the read timeout |
 | body_too_large          | 413    | the request body is over the cap                      |
+| text_too_long           | 413    | a text is over the text limit (limits.MAX_TEXT_CHARS) |
 | unsupported_media_type  | 415    | an API POST whose body is not application/json        |
 | url_http_status         | 502    | the page answered an HTTP error                       |
 | url_content_type        | 502    | the page is not HTML or text                          |
@@ -38,6 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("netral_nlp.api")
 
 STATUS: dict[str, int] = {
+    "host_not_allowed": 400,
     "validation_error": 422,
     "need_category": 422,
     "url_invalid": 422,
@@ -49,7 +53,9 @@ STATUS: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "already_decided": 409,
+    "body_timeout": 408,
     "body_too_large": 413,
+    "text_too_long": 413,
     "unsupported_media_type": 415,
     "url_http_status": 502,
     "url_content_type": 502,
@@ -61,6 +67,9 @@ STATUS: dict[str, int] = {
     "internal_error": 500,
 }
 _BY_STATUS = {
+    # FastAPI's own 400: a body json.loads refused with something other than a syntax
+    # error (invalid UTF-8, an integer over 4300 digits, nesting past the recursion limit).
+    400: "validation_error",
     404: "not_found",
     405: "method_not_allowed",
     401: "unauthorized",
@@ -107,7 +116,11 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response("validation_error", validation_message(list(exc.errors())))
+    errors = list(exc.errors())
+    over = [e for e in errors if e.get("type") == "text_too_long"]
+    if over:
+        return error_response("text_too_long", validation_message(over))
+    return error_response("validation_error", validation_message(errors))
 
 
 async def _http(_: Request, exc: Exception) -> JSONResponse:
@@ -115,6 +128,10 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     code = _BY_STATUS.get(
         exc.status_code, "validation_error" if exc.status_code < 500 else "internal_error"
     )
+    if exc.status_code == 400:
+        return error_response(
+            code, "body: not valid JSON (invalid UTF-8, a number too long or nesting too deep)"
+        )
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
 

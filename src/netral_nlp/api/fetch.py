@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anyio
-import httpx
+import httpx2
 
 from .addresses import AddressPolicy, IPAddress, Resolver, literal_ip, system_resolver
 
@@ -29,6 +29,7 @@ SCHEMES = ("http", "https")
 MEDIA_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "netral-nlp/0.1 (+triage of ASN neutrality reports)"
+INVALID_MESSAGE = "not a valid http(s) URL, or the page redirected to one that is not"
 BLOCKED_MESSAGE = "the URL cannot be fetched: its host is unknown, not public or not answering"
 
 
@@ -43,6 +44,10 @@ class FetchError(Exception):
 
 def _blocked() -> FetchError:
     return FetchError("url_blocked", BLOCKED_MESSAGE)
+
+
+def _invalid() -> FetchError:
+    return FetchError("url_invalid", INVALID_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class Page:
 
 
 async def _pinned_address(
-    url: httpx.URL, policy: AddressPolicy, ports: Sequence[int], resolver: Resolver
+    url: httpx2.URL, policy: AddressPolicy, ports: Sequence[int], resolver: Resolver
 ) -> IPAddress:
     """Check one hop's URL and return the single address to connect to."""
     if url.scheme not in SCHEMES:
@@ -144,14 +149,14 @@ class _Decoder:
         return bytes(self._out)
 
 
-async def _read_body(response: httpx.Response, max_bytes: int) -> bytes:
+async def _read_body(response: httpx2.Response, max_bytes: int) -> bytes:
     decoder = _Decoder(response.headers.get("content-encoding", ""), max_bytes)
     async for chunk in response.aiter_raw():
         decoder.feed(chunk)
     return decoder.result()
 
 
-def _hop_request(client: httpx.AsyncClient, url: httpx.URL, ip: IPAddress) -> httpx.Request:
+def _hop_request(client: httpx2.AsyncClient, url: httpx2.URL, ip: IPAddress) -> httpx2.Request:
     """A GET to the pinned address that still names the host (Host header, TLS SNI)."""
     extensions = {}
     host = url.raw_host.decode("ascii")
@@ -185,17 +190,17 @@ async def fetch_page(url: str, config: FetchConfig, resolver: Resolver = system_
 
 async def _fetch(url: str, config: FetchConfig, resolver: Resolver) -> Page:
     try:
-        current = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, UnicodeError):
-        raise FetchError("url_invalid", "not a valid URL") from None
+        current = httpx2.URL(url)
+    except (httpx2.InvalidURL, ValueError, UnicodeError):
+        raise _invalid() from None
     policy = AddressPolicy(config.allow)
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.8",
         "Accept-Encoding": "gzip, deflate",
     }
-    timeout = httpx.Timeout(config.timeout_s, connect=min(config.timeout_s, 5.0))
-    async with httpx.AsyncClient(
+    timeout = httpx2.Timeout(config.timeout_s, connect=min(config.timeout_s, 5.0))
+    async with httpx2.AsyncClient(
         trust_env=False,
         follow_redirects=False,
         verify=_ssl_context(),
@@ -203,33 +208,37 @@ async def _fetch(url: str, config: FetchConfig, resolver: Resolver) -> Page:
         headers=headers,
     ) as client:
         for _ in range(config.max_redirects + 1):
-            ip = await _pinned_address(current, policy, config.ports, resolver)
             try:
+                ip = await _pinned_address(current, policy, config.ports, resolver)
+                # send() also parses the answer's Location (response.next_request), so a
+                # hostile redirect can fail inside it as well as in building the request.
                 response = await client.send(_hop_request(client, current, ip), stream=True)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
+            except (httpx2.ConnectError, httpx2.ConnectTimeout):
                 raise _blocked() from None
-            except httpx.TimeoutException:
+            except httpx2.TimeoutException:
                 raise FetchError("url_timeout", "the page stopped answering") from None
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 raise FetchError("url_unreadable", "the page's server broke the protocol") from None
+            except (httpx2.InvalidURL, ValueError, UnicodeError):  # IDNAError is a UnicodeError
+                raise _invalid() from None
             try:
                 if response.status_code in REDIRECTS and "location" in response.headers:
                     try:
                         current = current.join(response.headers["location"])
-                    except (httpx.InvalidURL, ValueError, UnicodeError):
-                        raise FetchError("url_invalid", "a redirect named an invalid URL") from None
+                    except (httpx2.InvalidURL, ValueError, UnicodeError):
+                        raise _invalid() from None
                     continue
                 return await _page(current, response, config.max_bytes)
-            except httpx.TimeoutException:
+            except httpx2.TimeoutException:
                 raise FetchError("url_timeout", "the page stopped answering") from None
-            except httpx.HTTPError:
+            except httpx2.HTTPError:
                 raise FetchError("url_unreadable", "the page's server broke the protocol") from None
             finally:
                 await response.aclose()
     raise FetchError("url_redirects", f"more than {config.max_redirects} redirects")
 
 
-async def _page(url: httpx.URL, response: httpx.Response, max_bytes: int) -> Page:
+async def _page(url: httpx2.URL, response: httpx2.Response, max_bytes: int) -> Page:
     if not 200 <= response.status_code < 300:
         raise FetchError("url_http_status", f"the page answered HTTP {response.status_code}")
     media_type, charset = _media_type(response.headers.get("content-type", ""))

@@ -35,6 +35,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_partisan_act": "tindakan partisan",
         "k_candidate": "calon/partai",
         "k_ngram": "kata berbobot",
+        "k_sentence": "kalimat yang memicu model",
         "queued": "Masuk antrean tinjauan",
         "open_queue": "buka antrean",
         "source": "Sumber",
@@ -75,7 +76,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "e_not_found": "Item tidak ditemukan.",
         "e_unauthorized": "Kunci API salah.",
         "e_validation_error": "Isian tidak sah.",
-        "e_too_long": "Teks terlalu panjang (maksimal {n} karakter).",
+        "e_too_long": "Teks melebihi batas teks {n} karakter.",
         "e_need_category": "Pilih minimal satu kategori untuk konfirmasi.",
     },
     "en": {
@@ -107,6 +108,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_partisan_act": "partisan act",
         "k_candidate": "candidate/party",
         "k_ngram": "weighted words",
+        "k_sentence": "sentence that fired the model",
         "queued": "Added to the review queue",
         "open_queue": "open the queue",
         "source": "Source",
@@ -147,7 +149,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "e_not_found": "Item not found.",
         "e_unauthorized": "Wrong API key.",
         "e_validation_error": "Invalid input.",
-        "e_too_long": "The text is too long (at most {n} characters).",
+        "e_too_long": "The text is over the text limit of {n} characters.",
         "e_need_category": "Tick at least one category to confirm.",
     },
 }
@@ -155,6 +157,12 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def strings(lang: str) -> dict[str, str]:
     return STRINGS[lang if lang in STRINGS else "id"]
+
+
+def number(lang: str, n: int) -> str:
+    """``n`` with the language's thousands separator: 100.000 (id), 100,000 (en)."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if lang == "id" else text
 
 
 def error_text(lang: str, code: str, fallback: str) -> str:

@@ -27,9 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from ..labels import CATEGORY_NAMES
+from ..prediction import SPAN_KINDS
 
 STATUSES = ("pending", "confirmed", "dismissed")
 BUSY_TIMEOUT_MS = 5_000
+# Paging bounds: SQLite's LIMIT and OFFSET are 64-bit and overflow past 2**63 - 1; a
+# billion rows is far beyond any review queue.
+MAX_PAGE = 500
+MAX_OFFSET = 1_000_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -57,6 +62,16 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_status ON items (status, created_at);
 CREATE INDEX IF NOT EXISTS items_pending_hash ON items (content_hash) WHERE status = 'pending';
 """
+
+
+def _columns(con: sqlite3.Connection) -> set[str]:
+    return {r[1] for r in con.execute("PRAGMA table_info(items)")}
+
+
+class QueueDatabaseError(ValueError):
+    """The file at NETRAL_DB cannot hold the queue (not SQLite, another schema, unreadable).
+
+    A ValueError, so the CLI reports it as one ``error:`` line."""
 
 
 class QueueError(Exception):
@@ -161,7 +176,11 @@ def _row_to_item(row: sqlite3.Row) -> QueueItem:
         score=row["score"],
         categories=json.loads(row["categories"]),
         category_scores=json.loads(row["category_scores"]),
-        evidence_spans=json.loads(row["evidence_spans"]),
+        # Spans of a kind SpanKind no longer names (an older model) are dropped, not shown
+        # as something else: the API's schema and the page know only SpanKind.
+        evidence_spans=[
+            s for s in json.loads(row["evidence_spans"]) if s.get("kind") in SPAN_KINDS
+        ],
         model=row["model"],
         decided_at=row["decided_at"],
         reviewer=row["reviewer"],
@@ -181,9 +200,24 @@ class ReviewQueue:
         self._local = threading.local()
         if self.path.parent != Path():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(_SCHEMA)
+        try:
+            with self._connect() as con:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(_SCHEMA)
+                found = _columns(con)
+        except sqlite3.Error as exc:
+            raise QueueDatabaseError(
+                f"{self.path}: cannot open the review queue ({exc}); point NETRAL_DB at a "
+                "queue database or at a new file"
+            ) from None
+        with contextlib.closing(sqlite3.connect(":memory:")) as fresh:
+            fresh.executescript(_SCHEMA)
+            missing = sorted(_columns(fresh) - found)
+        if missing:
+            raise QueueDatabaseError(
+                f"{self.path}: an SQLite file but not a review queue (table items lacks "
+                f"{', '.join(missing)}); point NETRAL_DB at a queue database or at a new file"
+            )
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -254,6 +288,11 @@ class ReviewQueue:
         """Items of one status: pending oldest first (a work list), decided newest first."""
         if status not in STATUSES:
             raise QueueError("validation_error", f"status must be one of {', '.join(STATUSES)}")
+        if not (1 <= limit <= MAX_PAGE and 0 <= offset <= MAX_OFFSET):
+            raise QueueError(
+                "validation_error",
+                f"limit must be 1 to {MAX_PAGE} and offset 0 to {MAX_OFFSET:,}",
+            )
         order = "created_at ASC" if status == "pending" else "decided_at DESC"
         with self._connect() as con:
             rows = con.execute(

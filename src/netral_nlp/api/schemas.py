@@ -1,25 +1,71 @@
-"""Request and response bodies of the HTTP API. Requests forbid unknown fields and cap
-every length; the limits are named in the 422 a request over them gets."""
+"""Request and response bodies of the HTTP API. Booleans and integers are strict (no
+coercion: ``"queue": 0`` and ``"id": true`` are refused), forbid unknown fields and cap every length; a text over the
+text limit (limits.py) answers 413 ``text_too_long`` naming it, other limits 422."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ..labels import CATEGORY_NAMES
-from ..limits import MAX_TEXT_CHARS, MAX_URL_CHARS
+from ..limits import MAX_TEXT_CHARS, MAX_URL_CHARS, too_long
 from ..prediction import SPAN_KINDS
 
-MAX_AUTHOR_CHARS = 2_000
 MAX_ID_CHARS = 200
 MAX_BATCH = 256
 MAX_NOTE_CHARS = 2_000
 MAX_REVIEWER_CHARS = 100
+# Integer ids are exact in every JSON reader (JavaScript's Number.MAX_SAFE_INTEGER);
+# past 2**53 they round silently, and past 2**63 most stores refuse them.
+MAX_ID_INT = 2**53 - 1
 
 CategoryName = Literal[CATEGORY_NAMES]  # type: ignore[valid-type]
 SpanKindName = Literal[SPAN_KINDS]  # type: ignore[valid-type]
-ItemId = Annotated[str, Field(max_length=MAX_ID_CHARS)] | int
+ItemId = (
+    Annotated[str, Field(max_length=MAX_ID_CHARS)]
+    | Annotated[int, Field(strict=True, ge=-MAX_ID_INT, le=MAX_ID_INT)]
+)
+
+
+def _within_text_limit(value: str | None, info: Any) -> str | None:
+    """The one text limit (limits.MAX_TEXT_CHARS; the error type maps to 413), and text
+    that is Unicode: JSON can spell a lone surrogate (\\ud800) that no store can encode."""
+    if value is None:
+        return value
+    message = too_long(info.field_name, value)
+    if message:
+        raise PydanticCustomError("text_too_long", message)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode (a lone surrogate)") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("text is empty or only whitespace")
+    return value
+
+
+LimitedText = Annotated[str, AfterValidator(_within_text_limit)]
+# In the schema too: at least one character that is not whitespace.
+Text = Annotated[
+    str,
+    AfterValidator(_within_text_limit),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": r"\S"}),
+]
 
 
 class _Request(BaseModel):
@@ -29,36 +75,39 @@ class _Request(BaseModel):
 class ScoreRequest(_Request):
     """Exactly one of ``text`` and ``url``."""
 
-    text: str | None = Field(None, max_length=MAX_TEXT_CHARS, description="The post or article.")
-    url: str | None = Field(
-        None, max_length=MAX_URL_CHARS, description="An http(s) page to fetch, extract and score."
+    text: Text | None = Field(
+        None, description=f"The post or article; at most {MAX_TEXT_CHARS:,} characters."
     )
-    author_context: str | None = Field(
-        None, max_length=MAX_AUTHOR_CHARS, description="What is known of the author: bio, byline."
+    url: str | None = Field(
+        None,
+        max_length=MAX_URL_CHARS,
+        json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+        description="An http(s) page to fetch, extract and score.",
+    )
+    author_context: LimitedText | None = Field(
+        None, description="What is known of the author: bio, byline."
     )
     id: ItemId | None = Field(None, description="Echoed in the row.")
-    queue: bool = Field(True, description="Queue the item for review when it is flagged.")
+    queue: StrictBool = Field(True, description="Queue the item for review when it is flagged.")
 
     @model_validator(mode="after")
     def _one_input(self) -> ScoreRequest:
         if (self.text is None) == (self.url is None):
             raise ValueError("give exactly one of text and url")
-        if self.text is not None and not self.text.strip():
-            raise ValueError("text is empty")
         return self
 
 
 class BatchItem(_Request):
     id: ItemId | None = None
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-    author_context: str | None = Field(None, max_length=MAX_AUTHOR_CHARS)
+    text: Text = Field(description=f"At most {MAX_TEXT_CHARS:,} characters.")
+    author_context: LimitedText | None = None
 
 
 class BatchRequest(_Request):
     """Texts only: URLs are fetched one request at a time."""
 
     items: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH)
-    queue: bool = Field(True, description="Queue the flagged items for review.")
+    queue: StrictBool = Field(True, description="Queue the flagged items for review.")
 
 
 class SpanOut(BaseModel):
@@ -138,19 +187,69 @@ class QueueList(BaseModel):
     items: list[QueueItemOut]
 
 
-class DecisionRequest(_Request):
-    decision: Literal["confirmed", "dismissed"]
-    categories: list[CategoryName] = Field(
-        default_factory=list,
-        max_length=len(CATEGORY_NAMES),
-        description="Corrected categories of a confirmation; empty keeps the model's.",
-    )
+def _true(value: bool | None) -> bool | None:
+    if value is False:
+        raise ValueError("a confirmed item is partisan and asn: dismiss instead")
+    return value
+
+
+# Literal[True] would take 1 for true; this is a strict bool that must not be false.
+TrueOrNone = Annotated[
+    StrictBool | None,
+    AfterValidator(_true),
+    WithJsonSchema({"anyOf": [{"const": True}, {"type": "null"}]}),
+]
+
+
+class _Decision(_Request):
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
     reviewer: str | None = Field(
         None, max_length=MAX_REVIEWER_CHARS, description="Used when no API key names the reviewer."
     )
-    partisan: bool | None = Field(None, description="Dismissals: was the act partisan?")
-    asn: bool | None = Field(None, description="Dismissals: was the actor an ASN?")
+
+
+class Confirmation(_Decision):
+    """The item shows a partisan act by an ASN: it becomes a flagged training row."""
+
+    decision: Literal["confirmed"]
+    categories: list[CategoryName] = Field(
+        default_factory=list,
+        max_length=len(CATEGORY_NAMES),
+        description="Corrected categories; empty keeps the model's.",
+    )
+    partisan: TrueOrNone = Field(None, description="A confirmed item is partisan.")
+    asn: TrueOrNone = Field(None, description="A confirmed item's actor is an ASN.")
+
+
+class Dismissal(_Decision):
+    """The item is not a flag; the reviewer may say which half held (not both)."""
+
+    model_config = ConfigDict(
+        # partisan and asn both true would be a flag: stated in the schema too.
+        json_schema_extra={
+            "not": {
+                "required": ["partisan", "asn"],
+                "properties": {"partisan": {"const": True}, "asn": {"const": True}},
+            }
+        }
+    )
+
+    decision: Literal["dismissed"]
+    categories: list[CategoryName] = Field(
+        default_factory=list, max_length=0, description="Always empty: no categories."
+    )
+    partisan: StrictBool | None = Field(None, description="Was the act partisan?")
+    asn: StrictBool | None = Field(None, description="Was the actor an ASN?")
+
+    @model_validator(mode="after")
+    def _not_a_flag(self) -> Dismissal:
+        if self.partisan and self.asn:
+            raise ValueError("partisan and asn both true is a flag: confirm instead")
+        return self
+
+
+# The decision names the shape, so the schema states each rule a decision must keep.
+DecisionRequest = Annotated[Confirmation | Dismissal, Field(discriminator="decision")]
 
 
 class ErrorDetail(BaseModel):

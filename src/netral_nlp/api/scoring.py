@@ -1,5 +1,8 @@
 """Scoring for the service: texts and URLs in, contract rows out, flagged items queued.
 
+Rows are ``Prediction.row()`` (the one definition of the output row) validated into the
+``ScoreRow`` schema, so the response cannot drift from the contract or the span kinds.
+
 The model runs in worker threads (never on the event loop) behind a gate: requests past
 ``max_inflight`` are answered 503 at once instead of piling up, so ``/healthz`` and the
 page stay responsive while scoring runs. Concurrent single texts share model calls
@@ -23,6 +26,7 @@ from .errors import ApiError
 from .extract import Article, extract_article
 from .fetch import FetchConfig, FetchError, fetch_page
 from .queue import NewItem, QueueError, ReviewQueue
+from .schemas import ScoreRow, UrlScoreRow
 from .settings import Settings
 
 
@@ -87,7 +91,7 @@ class Scorer:
         self._threads = anyio.CapacityLimiter(settings.score_threads)
         self._scoring = Gate(settings.max_inflight, settings.retry_after_s)
         self._fetching = Gate(settings.max_fetches, settings.retry_after_s)
-        self._batcher: MicroBatcher[TextItem, dict[str, Any]] = MicroBatcher(
+        self._batcher: MicroBatcher[TextItem, ScoreRow] = MicroBatcher(
             self._score_sync, lambda item: len(item.text), self._threads
         )
 
@@ -95,19 +99,19 @@ class Scorer:
         """Score one text so the first request does not pay for lazy initialisation."""
         self.classifier.predict(["ASN ikut kampanye paslon"], [None])
 
-    async def score_one(self, item: TextItem) -> dict[str, Any]:
+    async def score_one(self, item: TextItem) -> ScoreRow:
         """The contract row of one text, scored together with concurrent requests."""
         with self._scoring.admit():
             return await self._batcher.submit(item)
 
-    async def score_texts(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
+    async def score_texts(self, items: Sequence[TextItem]) -> list[ScoreRow]:
         """Contract rows of a batch request, in input order."""
         with self._scoring.admit():
             return await anyio.to_thread.run_sync(self._score_sync, items, limiter=self._threads)
 
     async def score_url(
         self, url: str, author_context: str | None, item_id: Any, queue: bool
-    ) -> dict[str, Any]:
+    ) -> UrlScoreRow:
         """Fetch, extract and score a page; the row adds url, title, date and text."""
         try:
             with self._fetching.admit():
@@ -119,25 +123,31 @@ class Scorer:
             raise ApiError(exc.code, exc.message) from None
         item = TextItem(item_id, article.text, author_context, queue, article.url, article.title)
         row = await self.score_one(item)
-        extra = {"url": article.url, "title": article.title, "date": article.date}
-        return row | extra | {"text": article.text}
+        return UrlScoreRow(
+            **dict(row),
+            url=article.url,
+            title=article.title,
+            date=article.date,
+            text=article.text,
+        )
 
-    def _score_sync(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
+    def _score_sync(self, items: Sequence[TextItem]) -> list[ScoreRow]:
         preds = self.classifier.predict([i.text for i in items], [i.author_context for i in items])
         rows = []
         for item, pred in zip(items, preds, strict=True):
-            row = pred.row(item.id, self.model_id)
-            row["queue_id"] = self._enqueue(item, row) if item.queue and pred.flag else None
+            row = ScoreRow.model_validate(pred.row(item.id, self.model_id))
+            if item.queue and pred.flag:
+                row.queue_id = self._enqueue(item, row)
             rows.append(row)
         return rows
 
-    def _enqueue(self, item: TextItem, row: dict[str, Any]) -> str:
+    def _enqueue(self, item: TextItem, row: ScoreRow) -> str:
         new = NewItem(
             text=item.text,
-            score=row["score"],
-            categories=row["categories"],
-            category_scores=row["category_scores"],
-            evidence_spans=row["evidence_spans"],
+            score=row.score,
+            categories=list(row.categories),
+            category_scores=row.category_scores,
+            evidence_spans=[s.model_dump() for s in row.evidence_spans],
             model=self.model_id,
             author_context=item.author_context,
             url=item.url,

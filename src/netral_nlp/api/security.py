@@ -4,6 +4,12 @@ API keys are compared in constant time (digests, every key, no early exit) and n
 logged. Page forms use a double-submit token: a random value in an HttpOnly, SameSite=
 Strict cookie that the form must repeat, plus an Origin (or Referer) check. JSON API
 calls need ``Content-Type: application/json``, which a cross-site form cannot send.
+
+Same-origin means: the Origin is the service's own (NETRAL_PUBLIC_ORIGIN, else the
+request's scheme and Host) *and* names an allowed host (NETRAL_ALLOWED_HOSTS). Comparing
+against Host alone is not enough: a page on another domain that rebinds its name to this
+address sends that domain as both Host and Origin (the Host check in middleware.py
+refuses it first; this is the second lock).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from .errors import ApiError
+from .settings import Settings
 
 CSRF_COOKIE = "netral_csrf"
 KEY_COOKIE = "netral_key"
@@ -56,10 +63,28 @@ def supplied_key(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+def host_allowed(host: str, patterns: Sequence[str]) -> bool:
+    """Whether ``host`` (no port; IPv6 in brackets) matches an allowed-host pattern: the
+    name itself, ``*.domain`` or ``*`` (TrustedHostMiddleware's rules)."""
+    host = host.lower()
+    return any(
+        p == "*" or host == p or (p.startswith("*.") and host.endswith(p[1:])) for p in patterns
+    )
+
+
 def own_origin(request: Request, public_origin: str | None) -> str:
     if public_origin:
         return public_origin.rstrip("/")
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def same_site(request: Request, origin: str | None, settings: Settings) -> bool:
+    """``origin`` is this service's own origin and names one of its allowed hosts."""
+    if origin is None or origin.rstrip("/") != own_origin(request, settings.public_origin):
+        return False
+    parts = urlsplit(origin)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else parts.hostname
+    return host_allowed(host or "", settings.trusted_hosts)
 
 
 def request_origin(request: Request) -> str | None:
@@ -74,12 +99,12 @@ def request_origin(request: Request) -> str | None:
     return "null" if origin else None
 
 
-def check_api_origin(request: Request, public_origin: str | None, cors: Sequence[str]) -> None:
+def check_api_origin(request: Request, settings: Settings) -> None:
     """A browser calling the API from another site's page is refused unless CORS allows it."""
     origin = request.headers.get("origin")
     if origin is None:
         return
-    if origin.rstrip("/") != own_origin(request, public_origin) and origin not in cors:
+    if not same_site(request, origin, settings) and origin not in settings.cors_origins:
         raise ApiError("cross_origin", "requests from this origin are not allowed")
 
 
@@ -93,9 +118,9 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def check_form(request: Request, form_token: str | None, public_origin: str | None) -> None:
+def check_form(request: Request, form_token: str | None, settings: Settings) -> None:
     """A page form must come from this origin and repeat the cookie's token."""
-    if request_origin(request) != own_origin(request, public_origin):
+    if not same_site(request, request_origin(request), settings):
         raise ApiError("csrf_failed", "this form was not sent from this site")
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if (

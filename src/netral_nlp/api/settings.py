@@ -9,11 +9,13 @@ import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Accepted API keys, each `key` or `reviewer:key`; empty = no authentication.",
     )
+    allowed_hosts: CommaList = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description=(
+            "Host names the service answers for (the Host header, port ignored; `*.example.org`"
+            " patterns; `*` = any, only behind a proxy that checks Host). Others get 400: a"
+            " page on another domain that rebinds its name to this address cannot reach the"
+            " API. The host of NETRAL_PUBLIC_ORIGIN is always allowed."
+        ),
+    )
     cors_origins: CommaList = Field(
         default_factory=list, description="Origins allowed by CORS; empty = none."
     )
@@ -34,6 +45,9 @@ class Settings(BaseSettings):
         None, description="Origin the page is served under (behind a proxy), for CSRF checks."
     )
     max_body_bytes: int = Field(4 << 20, ge=1024, description="Request body cap (413 beyond).")
+    body_timeout_s: float = Field(
+        10.0, gt=0, description="Time a request body may take to arrive (408 beyond)."
+    )
     max_inflight: int = Field(
         32, ge=1, description="Scoring requests admitted at once; more get 503 + Retry-After."
     )
@@ -53,7 +67,7 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(2_000_000, ge=1024, description="Cap on a page's decoded bytes.")
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed per fetch.")
 
-    @field_validator("api_keys", "cors_origins", "fetch_allow", mode="before")
+    @field_validator("api_keys", "allowed_hosts", "cors_origins", "fetch_allow", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -66,6 +80,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if "*" in entry[1:] or (entry.startswith("*") and entry != "*" and entry[1:2] != "."):
+                raise ValueError(f"allowed host {entry!r}: a pattern is `*` or `*.domain`")
+        return [entry.lower() for entry in value]
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """allowed_hosts plus the host of public_origin."""
+        hosts = list(self.allowed_hosts)
+        if self.public_origin:
+            host = urlsplit(self.public_origin).hostname or ""
+            hosts.append(f"[{host}]" if ":" in host else host)
+        return hosts
 
     @field_validator("fetch_allow")
     @classmethod

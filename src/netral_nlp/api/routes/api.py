@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from ...labels import CATEGORY_NAMES, display_name
 from ..errors import STATUS, ApiError
-from ..queue import Decision, QueueError
+from ..queue import MAX_OFFSET, MAX_PAGE, Decision, QueueError
 from ..schemas import (
     BatchRequest,
     BatchResponse,
@@ -21,16 +22,41 @@ from ..schemas import (
     QueueItemOut,
     QueueList,
     ScoreRequest,
+    ScoreRow,
     UrlScoreRow,
 )
 from ..scoring import Scorer, TextItem
 from ..security import check_api_origin, check_json, supplied_key
 from ..settings import Settings
 
+# Every status a route can answer is in its OpenAPI entry (errors.py has the table).
+ANY_ROUTE = ("host_not_allowed", "internal_error")
+V1 = (*ANY_ROUTE, "unauthorized")
+JSON_POST = (
+    *V1,
+    "validation_error",
+    "cross_origin",
+    "body_timeout",
+    "body_too_large",
+    "unsupported_media_type",
+)
+URL_ERRORS = (
+    "url_invalid",
+    "url_blocked",
+    "url_no_text",
+    "url_http_status",
+    "url_content_type",
+    "url_too_large",
+    "url_redirects",
+    "url_unreadable",
+    "url_timeout",
+)
+
 
 def _errors(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error codes: one entry per status naming its codes."""
     out: dict[int | str, dict[str, Any]] = {}
-    for code in ("validation_error", *codes):
+    for code in sorted(set(codes), key=lambda c: (STATUS[c], c)):
         entry = out.setdefault(STATUS[code], {"model": ErrorBody, "description": ""})
         entry["description"] = ", ".join(filter(None, [entry["description"], code]))
     return out
@@ -60,7 +86,7 @@ async def caller(request: Request) -> str | None:
 
 
 async def json_post(request: Request, s: Annotated[Settings, Depends(settings)]) -> None:
-    check_api_origin(request, s.public_origin, s.cors_origins)
+    check_api_origin(request, s)
     check_json(request)
 
 
@@ -72,7 +98,9 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(caller)])
 posts = [Depends(json_post)]
 
 
-@health_router.get("/healthz", response_model=Health, tags=["service"])
+@health_router.get(
+    "/healthz", response_model=Health, tags=["service"], responses=_errors(*ANY_ROUTE)
+)
 async def healthz(request: Request) -> dict[str, str]:
     """200 once the model is loaded (the app does not start without one)."""
     return {"status": "ok", "model": request.app.state.scorer.model_id}
@@ -83,34 +111,33 @@ async def healthz(request: Request) -> dict[str, str]:
     dependencies=posts,
     tags=["scoring"],
     responses={
-        200: {"model": UrlScoreRow, "description": "The row; url, title, date, text for URLs."},
-        **_errors(
-            "unauthorized",
-            "cross_origin",
-            "body_too_large",
-            "unsupported_media_type",
-            "url_invalid",
-            "url_blocked",
-            "url_no_text",
-            "url_http_status",
-            "url_content_type",
-            "url_too_large",
-            "url_redirects",
-            "url_unreadable",
-            "overloaded",
-            "url_timeout",
-        ),
+        200: {
+            "model": ScoreRow | UrlScoreRow,
+            "description": "The row; for a URL also url, title, date and text.",
+            "links": {
+                "QueuedItem": {
+                    "operationId": "queue_item",
+                    "parameters": {"item_id": "$response.body#/queue_id"},
+                },
+                "DecideQueuedItem": {
+                    "operationId": "decide",
+                    "parameters": {"item_id": "$response.body#/queue_id"},
+                },
+            },
+        },
+        **_errors(*JSON_POST, *URL_ERRORS, "text_too_long", "overloaded"),
     },
 )
-async def score(body: ScoreRequest, scorer: ScorerDep) -> JSONResponse:
+async def score(body: ScoreRequest, scorer: ScorerDep) -> Response:
     """Score one text, or fetch a page and score its main text."""
+    row: ScoreRow
     if body.url is not None:
         row = await scorer.score_url(body.url, body.author_context, body.id, body.queue)
     else:
         row = await scorer.score_one(
             TextItem(body.id, body.text or "", body.author_context, body.queue)
         )
-    return JSONResponse(row)
+    return _json(row)
 
 
 @router.post(
@@ -119,18 +146,21 @@ async def score(body: ScoreRequest, scorer: ScorerDep) -> JSONResponse:
     tags=["scoring"],
     responses={
         200: {"model": BatchResponse},
-        **_errors(
-            "unauthorized", "cross_origin", "body_too_large", "unsupported_media_type", "overloaded"
-        ),
+        **_errors(*JSON_POST, "text_too_long", "overloaded"),
     },
 )
-async def score_batch(body: BatchRequest, scorer: ScorerDep) -> JSONResponse:
+async def score_batch(body: BatchRequest, scorer: ScorerDep) -> Response:
     """Score up to 256 texts; rows come back in request order."""
     items = [TextItem(i.id, i.text, i.author_context, body.queue) for i in body.items]
-    return JSONResponse({"rows": await scorer.score_texts(items)})
+    return _json(BatchResponse(rows=await scorer.score_texts(items)))
 
 
-@router.get("/model", response_model=ModelInfo, tags=["service"], responses=_errors("unauthorized"))
+def _json(body: BaseModel) -> Response:
+    """A schema instance as JSON (pydantic's serializer: no second validation)."""
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+@router.get("/model", response_model=ModelInfo, tags=["service"], responses=_errors(*V1))
 async def model_info(scorer: ScorerDep) -> dict[str, Any]:
     """The loaded model's manifest: what it is, its thresholds and its test metrics."""
     m = scorer.classifier.manifest
@@ -148,13 +178,16 @@ async def model_info(scorer: ScorerDep) -> dict[str, Any]:
 
 
 @router.get(
-    "/queue", response_model=QueueList, tags=["review queue"], responses=_errors("unauthorized")
+    "/queue",
+    response_model=QueueList,
+    tags=["review queue"],
+    responses=_errors(*V1, "validation_error"),
 )
 async def queue_list(
     scorer: ScorerDep,
     status: Literal["pending", "confirmed", "dismissed"] = "pending",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Queued items of one status: pending oldest first, decided newest first."""
 
@@ -172,8 +205,9 @@ async def queue_list(
 @router.get(
     "/queue/{item_id}",
     response_model=QueueItemOut,
+    operation_id="queue_item",
     tags=["review queue"],
-    responses=_errors("unauthorized", "not_found"),
+    responses=_errors(*V1, "validation_error", "not_found"),  # 422: the one shape, not FastAPI's
 )
 async def queue_item(item_id: str, scorer: ScorerDep) -> dict[str, Any]:
     try:
@@ -186,19 +220,13 @@ async def queue_item(item_id: str, scorer: ScorerDep) -> dict[str, Any]:
 @router.post(
     "/queue/{item_id}/decision",
     response_model=QueueItemOut,
+    operation_id="decide",
     dependencies=posts,
     tags=["review queue"],
-    responses=_errors(
-        "unauthorized",
-        "cross_origin",
-        "unsupported_media_type",
-        "not_found",
-        "already_decided",
-        "overloaded",
-    ),
+    responses=_errors(*JSON_POST, "not_found", "already_decided", "overloaded"),
 )
 async def decide(
-    item_id: str, body: DecisionRequest, scorer: ScorerDep, who: CallerDep
+    item_id: str, body: Annotated[DecisionRequest, Body()], scorer: ScorerDep, who: CallerDep
 ) -> dict[str, Any]:
     """Confirm (optionally correcting the categories) or dismiss a queued item, once."""
     decision = Decision(

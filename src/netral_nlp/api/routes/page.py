@@ -20,14 +20,14 @@ from ...labels import CATEGORY_NAMES, display_name
 from ...prediction import SPAN_KINDS
 from ..errors import ApiError
 from ..highlight import segments
-from ..i18n import LANGS, error_text, strings
-from ..queue import STATUSES, Decision, QueueError
+from ..i18n import LANGS, error_text, number, strings
+from ..queue import MAX_OFFSET, STATUSES, Decision, QueueError
 from ..schemas import (
-    MAX_AUTHOR_CHARS,
     MAX_NOTE_CHARS,
     MAX_REVIEWER_CHARS,
     MAX_TEXT_CHARS,
     MAX_URL_CHARS,
+    ScoreRow,
 )
 from ..scoring import Scorer, TextItem
 from ..security import CSRF_COOKIE, KEY_COOKIE, check_form, new_csrf_token
@@ -92,6 +92,7 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
         "cat_name": lambda c: display_name(c, lang) if c in CATEGORY_NAMES else c,
         "other_lang": "en" if lang == "id" else "id",
         "keys_enabled": request.app.state.api_keys.enabled,
+        "limits": {"text": MAX_TEXT_CHARS, "url": MAX_URL_CHARS},
     }
     response = templates.TemplateResponse(request, name, base | context, status_code=status)
     secure = request.url.scheme == "https"
@@ -111,12 +112,13 @@ def _error_page(request: Request, name: str, exc: ApiError, context: dict[str, A
     return response
 
 
-def _result(row: dict[str, Any], text: str, scorer: Scorer) -> dict[str, Any]:
+def _result(row: ScoreRow, text: str, scorer: Scorer) -> dict[str, Any]:
     thresholds = scorer.classifier.manifest.thresholds
+    spans = [s.model_dump() for s in row.evidence_spans]
     return {
         "row": row,
-        "segments": segments(text, row["evidence_spans"]),
-        "kinds": [k for k in SPAN_KINDS if any(s["kind"] == k for s in row["evidence_spans"])],
+        "segments": segments(text, spans),
+        "kinds": [k for k in SPAN_KINDS if any(s["kind"] == k for s in spans)],
         "threshold": thresholds.get("flag", 0.5),
     }
 
@@ -142,19 +144,23 @@ async def check(
     scorer = _scorer(request)
     t = strings(_lang(request))
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         text = text if text.strip() else ""
         url, author = url.strip(), author_context.strip() or None
         if bool(text) == bool(url):
             message = t["both_input"] if text and url else t["need_input"]
             return _render(request, "index.html", {"form": form, "error": message}, status=422)
-        too_long = len(text) > MAX_TEXT_CHARS or len(url) > MAX_URL_CHARS
-        if too_long or (author and len(author) > MAX_AUTHOR_CHARS):
-            message = t["e_too_long"].format(n=MAX_TEXT_CHARS)
-            return _render(request, "index.html", {"form": form, "error": message}, status=422)
+        if len(url) > MAX_URL_CHARS:
+            return _render(
+                request, "index.html", {"form": form, "error": t["e_url_invalid"]}, status=422
+            )
+        if len(text) > MAX_TEXT_CHARS or len(author or "") > MAX_TEXT_CHARS:
+            message = t["e_too_long"].format(n=number(_lang(request), MAX_TEXT_CHARS))
+            return _render(request, "index.html", {"form": form, "error": message}, status=413)
+        row: ScoreRow
         if url:
             row = await scorer.score_url(url, author, None, bool(queue))
-            shown = row["text"]
+            shown = row.text
         else:
             row = await scorer.score_one(TextItem(None, text, author, bool(queue)))
             shown = text
@@ -167,7 +173,7 @@ async def check(
 async def queue_view(
     request: Request,
     status: Annotated[str, Query()] = "pending",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     done: Annotated[str, Query()] = "",
 ) -> Response:
     """The review queue: one card per item, with decision forms while pending."""
@@ -214,7 +220,7 @@ async def decide(
     who = _who(request)
     reviewer = reviewer.strip()[:MAX_REVIEWER_CHARS]
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         if decision == "confirmed" and not categories:
             raise ApiError("need_category", "tick at least one category to confirm")
         result = Decision(
@@ -251,7 +257,7 @@ async def login(
     key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        check_form(request, csrf, request.app.state.settings.public_origin)
+        check_form(request, csrf, request.app.state.settings)
         if request.app.state.api_keys.match(key) is None:
             raise ApiError("unauthorized", "wrong API key")
     except ApiError as exc:
