@@ -251,7 +251,8 @@ class EvaluationReport:
         return {k: self.figures_one(k) for k in PLOTS}
 
     def plot_pr_curves(self) -> Figure:
-        """PR curves of the flag and each category, the chosen threshold marked."""
+        """PR curves of the flag and each category's score over all items, with the
+        precision and recall of the model's decisions at its chosen thresholds marked."""
         from sklearn.metrics import precision_recall_curve
 
         names = ("flag", *CATEGORY_NAMES)
@@ -270,11 +271,10 @@ class EvaluationReport:
             ax.plot(recall, precision)
             t = self.thresholds.get(name)
             if t is not None:
-                chosen = s >= t
-                tp = int((chosen & (y == 1)).sum())
-                p_at = tp / max(int(chosen.sum()), 1)
-                r_at = tp / int(y.sum())
-                ax.plot([r_at], [p_at], "o", color="C3", label=f"threshold {t:.3f}")
+                # the model's decisions: categories are decided for flagged items only, so
+                # a category's point can sit off its all-items curve
+                p_at, r_at = prf_counts(self.gold[:, [j]], self.decided[:, [j]])[:2]
+                ax.plot([r_at[0]], [p_at[0]], "o", color="C3", label=f"threshold {t:.3f}")
                 ax.legend(loc="lower left", fontsize=8)
         for ax in axes.ravel()[len(names) :]:
             ax.axis("off")
