@@ -44,9 +44,12 @@ __all__ = [
     "load_corpus",
     "load_items",
     "load_model",
+    "paired_bootstrap",
+    "sample_items",
     "score",
     "score_frame",
     "train",
+    "write_items",
 ]
 
 Data = str | Path | Sequence[Any]
@@ -74,6 +77,44 @@ def load_items(data: Data, split: str | None = None) -> list[Any]:
         if not items:
             raise ValueError(f"no items with split {split!r} in {_name(data)}")
     return items
+
+
+def sample_items(
+    items: Sequence[Any], per_split: Mapping[str, int], seed: int = BOOTSTRAP_SEED
+) -> list[Any]:
+    """At most ``per_split[split]`` items of each split named, drawn at random (seeded)
+    with the split's share of flagged items kept: a small corpus for a quick run."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for split, n in per_split.items():
+        part = [i for i in items if i.split == split]
+        flagged = [i for i in part if i.flag]
+        take_flagged = round(n * len(flagged) / len(part)) if part else 0
+        for group, k in (
+            (flagged, take_flagged),
+            ([i for i in part if not i.flag], n - take_flagged),
+        ):
+            picked = rng.permutation(len(group))[: max(k, 0)]
+            out += [group[j] for j in sorted(picked)]
+    return out
+
+
+def write_items(items: Iterable[Any], path: str | Path) -> Path:
+    """Write corpus items (``Item`` or corpus-row dicts) as JSON Lines that
+    `netral data validate` and training read; optional fields that are None are left out."""
+    import json
+    from dataclasses import asdict, is_dataclass
+
+    from .data import OPTIONAL_FIELDS
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for item in items:
+            row = asdict(item) if is_dataclass(item) else dict(item)
+            row = {k: v for k, v in row.items() if v is not None or k not in OPTIONAL_FIELDS}
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
 
 
 def _name(data: Data) -> str:
