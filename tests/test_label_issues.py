@@ -79,7 +79,9 @@ def _corpus(n_per_class: int = 40) -> list[dict]:
     return rows
 
 
-FLIPPED = ("f-003", "f-017", "n-005", "n-022")
+# f-017 was dropped: its text is a near-twin of f-011 (same template and role), so the two
+# share a fold and neither is a clear disagreement for any held-out model.
+FLIPPED = ("f-003", "n-005", "n-022")
 
 
 def _write_flipped(path: Path) -> Path:
