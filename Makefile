@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU wheel; an unpinned torch would pull a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[train,serve,dev,report]"
+	$(BIN)/python -m pip install --quiet -e ".[train,serve,ray,dev,report]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,7 +34,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 
 test: $(STAMP) browser lint
-	$(BIN)/netral data validate data/annotations
+	$(BIN)/netral data validate data/annotations --require-rationales
 	$(BIN)/python -m pytest
 
 # The edit loop: everything but the slow tests (retraining the shipped model, the browser).

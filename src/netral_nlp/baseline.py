@@ -96,7 +96,8 @@ class BaselineConfig:
 
     features: FeatureConfig = field(metadata={"help": "hashed n-gram blocks and signal weight"})
     sentences: SentenceConfig = field(
-        default_factory=SentenceConfig, metadata={"help": "features of the sentence scorer"}
+        default_factory=SentenceConfig,
+        metadata={"help": "features of one sentence for the sentence scorer"},
     )
     C: float = field(default=4.0, metadata={"help": "inverse L2 strength of the TF-IDF heads"})
     sentence_C: float = field(
@@ -119,10 +120,10 @@ class BaselineConfig:
     )
     category_focus: float = field(
         default=0.5,
-        metadata={"help": "category rows: this share from the act sentences, rest whole text"},
+        metadata={"help": "category rows: this share from the act sentences, the rest whole text"},
     )
     category_flagged_only: bool = field(
-        default=True, metadata={"help": "fit category heads on flagged items only"}
+        default=True, metadata={"help": "fit the category heads on flagged items only"}
     )
     calibration_folds: int = field(
         default=5, metadata={"help": "folds of the out-of-fold Platt calibration (0: none)"}
@@ -373,8 +374,9 @@ class BaselineClassifier:
             _check_hash_bits(config.features)
             _check_hash_bits(config.sentences, "sentences")
             featurizer = Featurizer(config.features)
-            budget = _npz_budget(featurizer.n_features) + 16 * (1 << config.sentences.bits)
-            check_npz_sizes(weights_path, budget)
+            check_npz_sizes(
+                weights_path, _npz_budget(featurizer.n_features, 1 << config.sentences.bits)
+            )
             with np.load(weights_path, allow_pickle=False) as w:
                 for name, size in featurizer.sizes.items():
                     idf = np.zeros(size, dtype=np.float32)
@@ -625,7 +627,7 @@ MAX_HASH_BITS = 22
 def _check_hash_bits(features: FeatureConfig | SentenceConfig, block: str = "features") -> None:
     """Bound the hashed blocks before any array of their size is made."""
     for name, value in asdict(features).items():
-        if (name == "bits" or name.endswith("_bits")) and (
+        if (name.endswith("_bits") or name == "bits") and (
             isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_HASH_BITS
         ):
             raise ValueError(
@@ -633,11 +635,12 @@ def _check_hash_bits(features: FeatureConfig | SentenceConfig, block: str = "fea
             )
 
 
-def _npz_budget(n_features: int) -> int:
+def _npz_budget(n_features: int, n_sentence_features: int) -> int:
     """Bytes an honest weights.npz can expand to: the coefficients' data and indices
-    (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes)
-    and 1 MiB for the small arrays."""
-    return 2 * len(HEADS) * n_features * 4 + n_features * 8 + (1 << 20)
+    (n_heads x n_features, 4 bytes each at most), the idf index and value per slot (8 bytes),
+    the sentence scorer's idf and coefficients (index and value per slot, twice) and 1 MiB
+    for the small arrays."""
+    return 2 * len(HEADS) * n_features * 4 + n_features * 8 + n_sentence_features * 16 + (1 << 20)
 
 
 def _fit_head(

@@ -33,7 +33,7 @@ from typing import Any
 
 from .io import STDIO, Chunk, FieldMap, InputError, Rejection, Row, read_chunks, to_row
 from .labels import CATEGORY_NAMES
-from .manifest import Manifest
+from .manifest import MANIFEST_FILE, Manifest
 from .model import Classifier, default_model_dir, load_model
 from .output import Encoded, ErrorFile, RowWriter, encode_rows, output_errors, output_format
 from .prediction import Prediction
@@ -60,6 +60,7 @@ class ScoreOptions:
     errors: Path | None = None
     batch_size: int = BATCH_SIZE
     workers: int = 0  # 0: one process per CPU core; 1: score in this process
+    gpus: int = 0  # transformer models: processes, one per GPU (0: every visible GPU)
     runtime: str = "auto"
     resume: bool = False
     force: bool = False
@@ -68,8 +69,8 @@ class ScoreOptions:
     flag_threshold: float | None = None  # replaces the model's flag threshold (--min-precision)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.workers < 0 or self.shard_rows < 1:
-            raise ValueError("batch_size and shard_rows must be >= 1, workers >= 0")
+        if self.batch_size < 1 or self.workers < 0 or self.gpus < 0 or self.shard_rows < 1:
+            raise ValueError("batch_size and shard_rows must be >= 1, workers and gpus >= 0")
         if self.shard_format not in SHARD_FORMATS:
             raise ValueError(
                 f"shard_format must be one of {SHARD_FORMATS}, not {self.shard_format!r}"
@@ -218,28 +219,57 @@ def _scored(
 ) -> Iterator[tuple[Chunk, _Scored]]:
     """Each chunk with its scores, in input order. The model is loaded here only when
     scoring here: with one worker, or an input of one chunk (where starting processes
-    would cost more than they save); otherwise each process loads it."""
-    workers = options.workers or os.cpu_count() or 1
+    would cost more than they save); otherwise each process loads it. A transformer on
+    GPUs gets one process per GPU (gpus.py)."""
+    devices = _gpu_devices(options)
+    workers = len(devices) or options.workers or os.cpu_count() or 1
     head = list(itertools.islice(chunks, 2))
     stream = itertools.chain(head, chunks)
     if workers == 1 or len(head) < 2:
-        clf = _load(options.model, options.runtime, options.flag_threshold)
+        clf = load_scoring_model(options.model, options.runtime, options.flag_threshold)
         for chunk in stream:
             yield chunk, _score_batch(clf, fmt, *_batch(chunk))
     else:
-        yield from _scored_in_processes(stream, options, fmt, workers)
+        yield from _scored_in_processes(stream, options, fmt, workers, devices)
+
+
+def _gpu_devices(options: ScoreOptions) -> list[str]:
+    """One CUDA device per scoring process for a transformer run on torch; [] otherwise
+    (the baseline, ONNX on CPU, or no GPU visible)."""
+    from .gpus import assign_devices, visible_devices
+
+    if options.runtime == "onnx" or options.workers == 1:
+        return []
+    model_dir = Path(options.model) if options.model is not None else default_model_dir()
+    if not (model_dir / MANIFEST_FILE).is_file():
+        return []  # not a model: load_model says so in its words
+    if Manifest.read(model_dir).kind != "transformer":
+        return []
+    try:
+        return assign_devices(visible_devices(), options.gpus)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _scored_in_processes(
-    chunks: Iterator[Chunk], options: ScoreOptions, fmt: str, workers: int
+    chunks: Iterator[Chunk],
+    options: ScoreOptions,
+    fmt: str,
+    workers: int,
+    devices: list[str] | None = None,
 ) -> Iterator[tuple[Chunk, _Scored]]:
     # spawn, not fork: no inherited lock or output file descriptors, no forked threads
     # (torch, onnxruntime, rich's refresh thread); each process loads the model once.
+    # With ``devices`` (one per worker), each process takes one from a queue and sees only it.
     threads = max(1, (os.cpu_count() or 1) // workers)
-    init = (options.model, options.runtime, fmt, threads, options.flag_threshold)
-    pool = ProcessPoolExecutor(
-        workers, multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=init
-    )
+    context = multiprocessing.get_context("spawn")
+    device_queue = None
+    if devices:
+        device_queue = context.Queue()
+        for device in devices:
+            device_queue.put(device)
+    init = (options.model, options.runtime, fmt, threads, options.flag_threshold, device_queue)
+    pool = ProcessPoolExecutor(workers, context, initializer=_init_worker, initargs=init)
     pending: deque[tuple[Chunk, Future[_Scored]]] = deque()
     try:
         for chunk in chunks:
@@ -265,7 +295,11 @@ def _result(chunk: Chunk, future: Future[_Scored]) -> tuple[Chunk, _Scored]:
 _worker: dict[str, Any] = {}
 
 
-def _load(model: Path | None, runtime: str, flag_threshold: float | None) -> Classifier:
+def load_scoring_model(
+    model: Path | str | None, runtime: str, flag_threshold: float | None = None
+) -> Classifier:
+    """``load_model``, flagging at ``flag_threshold`` instead of the tuned threshold when
+    given (``--min-precision``): what every engine's workers load."""
     clf = load_model(model, runtime=runtime)
     if flag_threshold is not None:
         clf.manifest.thresholds["flag"] = flag_threshold
@@ -273,15 +307,24 @@ def _load(model: Path | None, runtime: str, flag_threshold: float | None) -> Cla
 
 
 def _init_worker(
-    model: Path | None, runtime: str, fmt: str, threads: int, flag_threshold: float | None
+    model: Path | None,
+    runtime: str,
+    fmt: str,
+    threads: int,
+    flag_threshold: float | None,
+    device_queue: Any = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     for var in _THREAD_VARS:  # before numpy or torch are imported: no oversubscription
         os.environ.setdefault(var, str(threads))
+    if device_queue is not None:  # before torch is imported (by load_model): one GPU each
+        from .gpus import worker_env
+
+        os.environ.update(worker_env(device_queue.get(timeout=60)))
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     _worker["fmt"] = fmt
     try:
-        _worker["clf"] = _load(model, runtime, flag_threshold)
+        _worker["clf"] = load_scoring_model(model, runtime, flag_threshold)
     except Exception as exc:  # handed to the parent with the first chunk, as it is
         _worker["error"] = exc
 

@@ -56,6 +56,11 @@ class Kind(str, Enum):
     transformer = "transformer"
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class Runtime(str, Enum):
     auto = "auto"
     torch = "torch"
@@ -157,7 +162,11 @@ def score(
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Rows per chunk.")] = 2048,
     workers: Annotated[
-        int, typer.Option(min=0, help="Scoring processes (0 = one per CPU core).")
+        int,
+        typer.Option(
+            min=0,
+            help="Scoring processes (0 = one per CPU core; a transformer on GPUs: see --gpus).",
+        ),
     ] = 0,
     runtime: Annotated[
         Runtime, typer.Option(help="Transformer runtime: auto uses ONNX when the model has one.")
@@ -186,6 +195,24 @@ def score(
             "reaches this (instead of the tuned threshold).",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: processes on this machine; ray: a Ray cluster (the ray extra, docs/ray.md)."
+        ),
+    ] = Engine.local,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: the cluster to join (auto, ray://HEAD:10001); default $RAY_ADDRESS or a local one."
+        ),
+    ] = None,
+    gpus: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Transformer models: GPUs to use, one worker each (0 = every visible GPU)."
+        ),
+    ] = 0,
 ) -> None:
     """Score every row of INPUT; bad rows go to the error file and never stop the run."""
     from .batch import NothingScored, ScoreOptions, score_file
@@ -215,11 +242,19 @@ def score(
         shard_rows=shard_rows,
         shard_format=shard_format,
         flag_threshold=flag_threshold,
+        gpus=gpus,
     )
+    if address is not None and engine is not Engine.ray:
+        _fail("--address applies to --engine ray")
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
         try:
-            summary = score_file(options, progress=advance)
+            if engine is Engine.ray:
+                from .ray_engine import score_file_ray
+
+                summary = score_file_ray(options, address, progress=advance)
+            else:
+                summary = score_file(options, progress=advance)
         except NothingScored as exc:
             summary, failed = exc.summary, exc
     if not quiet:
@@ -228,22 +263,6 @@ def score(
         _fail(str(failed))
     if summary.rejected and not quiet:
         typer.echo(f"{summary.rejected} rows rejected; see {summary.errors_path}", err=True)
-
-
-def _threshold_for_precision(model: Path | None, min_precision: float) -> float:
-    """The flag threshold for ``--min-precision``, from the dev curve in the manifest."""
-    from .evaluate import threshold_for_precision
-    from .manifest import Manifest
-    from .model import default_model_dir
-
-    directory = Path(model) if model else default_model_dir()
-    curve = Manifest.read(directory).metrics.get("dev_curve")
-    if not curve:
-        _fail(f"{directory}: the manifest has no dev curve (metrics.dev_curve); retrain it")
-    try:
-        return threshold_for_precision(curve, min_precision)
-    except ValueError as exc:
-        _fail(f"{directory}: {exc}")
 
 
 @contextmanager
@@ -286,6 +305,22 @@ def _print_summary(summary: Summary) -> None:
     )
     for name, n in s.per_category.items():
         console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
+
+
+def _threshold_for_precision(model: Path | None, min_precision: float) -> float:
+    """The flag threshold for ``--min-precision``, from the dev curve in the manifest."""
+    from .evaluate import threshold_for_precision
+    from .manifest import Manifest
+    from .model import default_model_dir
+
+    directory = Path(model) if model else default_model_dir()
+    curve = Manifest.read(directory).metrics.get("dev_curve")
+    if not curve:
+        _fail(f"{directory}: the manifest has no dev curve (metrics.dev_curve); retrain it")
+    try:
+        return threshold_for_precision(curve, min_precision)
+    except ValueError as exc:
+        _fail(f"{directory}: {exc}")
 
 
 @app.command()
@@ -363,7 +398,10 @@ def train(
     ] = None,
     threshold_data: Annotated[
         Path | None,
-        typer.Option(help=_train_help(BaselineTrainConfig, "threshold_data", _BASELINE_ONLY)),
+        typer.Option(
+            help=_train_help(BaselineTrainConfig, "threshold_data", _BASELINE_ONLY)
+            + " E.g. the real development set."
+        ),
     ] = None,
     out: Annotated[
         Path | None,

@@ -24,7 +24,7 @@ from .data import load_dataset as load_corpus
 from .eval_report import EvaluationReport, gold_matrix, prediction_matrices, prf_counts
 from .evaluate import BOOTSTRAP_SEED, N_BOOTSTRAP
 from .model import Classifier, load_model
-from .train import BaselineTrainConfig, TrainConfig, fit_baseline, item_rationales
+from .train import BaselineTrainConfig, TrainConfig, fit_baseline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,6 +115,17 @@ def write_items(items: Iterable[Any], path: str | Path) -> Path:
             row = {k: v for k, v in row.items() if v is not None or k not in OPTIONAL_FIELDS}
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
+
+
+def item_rationales(item: Any) -> list[dict[str, Any]] | None:
+    """An item's gold rationale spans as dicts (what fitting and evaluation read), None
+    when it has none."""
+    from dataclasses import asdict
+
+    spans = getattr(item, "rationales", None)
+    if not spans:
+        return None
+    return [s if isinstance(s, dict) else asdict(s) for s in spans]
 
 
 def _name(data: Data) -> str:
@@ -319,8 +330,14 @@ def cross_validate(
     out = []
     cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for k, (train_idx, test_idx) in enumerate(cv.split(np.zeros(len(y)), y), start=1):
+        part = [items[i] for i in train_idx]
         model = fit_baseline(
-            [items[i] for i in train_idx], config, name="cv", version=str(k), thresholds=thresholds
+            part,
+            config,
+            name="cv",
+            version=str(k),
+            thresholds=thresholds,
+            rationales=[item_rationales(i) for i in part],
         )
         test = [items[i] for i in test_idx]
         preds = model.predict([i.text for i in test], [i.author_context for i in test])

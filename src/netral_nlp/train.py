@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -70,8 +70,8 @@ class BaselineTrainConfig(TrainConfig):
     threshold_data: Path | None = field(
         default=None,
         metadata={
-            "help": "labelled real long texts on which the long-text flag threshold "
-            "is chosen (unambiguous items when marked); one number, never trained on"
+            "help": "labelled real long texts on which the long-text flag threshold is chosen "
+            "(unambiguous items when marked); one number, never trained on"
         },
     )
 
@@ -80,8 +80,6 @@ class BaselineTrainConfig(TrainConfig):
         self.c_grid = tuple(float(c) for c in self.c_grid)
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ValueError(f"c_grid must hold positive numbers, not {self.c_grid}")
-        if self.threshold_data is not None:
-            self.threshold_data = Path(self.threshold_data)
 
 
 def field_help(config: type, name: str) -> str:
@@ -130,12 +128,13 @@ def fit_baseline(
     version: str = "0.0.0",
     thresholds: Mapping[str, float] | None = None,
     docs: Sequence[Doc] | None = None,
+    rationales: Sequence[Sequence[dict[str, Any]] | None] | None = None,
 ) -> BaselineClassifier:
     """Fit a baseline on labelled items with fixed thresholds (0.5 for every head unless
     given); no tuning, no evaluation, nothing written. ``config`` defaults to the
     BaselineConfig defaults; ``docs`` are the items already prepared by ``docs_for``, for
-    callers that fit several times on the same items. The items' ``rationales`` (gold
-    spans, when annotated) teach the sentence scorer which sentence carries the act."""
+    callers that fit several times on the same items; ``rationales`` (same order) the gold
+    spans the sentence scorer learns from."""
     from .baseline import BaselineClassifier, BaselineConfig, docs_for
     from .features import FeatureConfig
     from .prediction import HEADS
@@ -147,18 +146,9 @@ def fit_baseline(
             [i.text for i in items], [getattr(i, "author_context", None) for i in items]
         )
     manifest = Manifest(name=name, version=version, kind="baseline", netral_version=__version__)
-    spans = [item_rationales(i) for i in items]
-    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest, spans)
+    model = BaselineClassifier.fit(docs, label_matrix(items), config, manifest, rationales)
     model.manifest.thresholds = dict(thresholds) if thresholds else dict.fromkeys(HEADS, 0.5)
     return model
-
-
-def item_rationales(item: Any) -> list[dict[str, Any]] | None:
-    """An item's gold rationale spans as dicts (what the baseline reads), None when absent."""
-    spans = getattr(item, "rationales", None)
-    if not spans:
-        return None
-    return [s if isinstance(s, dict) else asdict(s) for s in spans]
 
 
 def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
@@ -209,12 +199,15 @@ def train_baseline(
     from sklearn.metrics import average_precision_score
 
     from .baseline import BaselineConfig, docs_for
-    from .data import data_hash, read_annotations
+    from .data import data_hash, read_annotations, read_records
     from .evaluate import evaluate_items, operating_point, pr_curve, robust_threshold
     from .features import FeatureConfig
 
     check_model_destination(config.out, "baseline", force=config.force)
     items = read_annotations(config.data)
+    gold_spans = {
+        str(obj.get("id")): obj.get("rationales") for _, _, obj in read_records(config.data)
+    }
     parts = items_by_split(items)
     progress(
         f"corpus: {len(items)} items; train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}"
@@ -223,28 +216,36 @@ def train_baseline(
         k: docs_for([i.text for i in v], [i.author_context for i in v]) for k, v in parts.items()
     }
     labels = {k: label_matrix(v) for k, v in parts.items()}
-    spans = {k: [item_rationales(i) for i in v] for k, v in parts.items()}
+    spans = {k: [gold_spans.get(i.id) for i in v] for k, v in parts.items()}
     progress("rationales: " + ", ".join(f"{k} {sum(1 for r in v if r)}" for k, v in spans.items()))
 
-    def fit(c: float, long_shift: float, *names: str) -> BaselineClassifier:
+    def fit(
+        c: float,
+        part_docs: list[Any],
+        part_labels: np.ndarray,
+        part_spans: list[Any],
+        long_shift: float = 0.0,
+    ) -> BaselineClassifier:
+        from .baseline import BaselineClassifier
+
         cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed, long_shift=long_shift)
-        part = [i for n in names for i in parts[n]]
-        part_docs = [d for n in names for d in docs[n]]
-        model = fit_baseline(
-            part, cfg, name=config.name or "", version=config.version, docs=part_docs
+        manifest = Manifest(
+            name=config.name or "",
+            version=config.version,
+            kind="baseline",
+            data_hash=data_hash(items),
+            netral_version=__version__,
         )
-        model.manifest.data_hash = data_hash(items)
-        return model
+        return BaselineClassifier.fit(part_docs, part_labels, cfg, manifest, part_spans)
 
     best_ap, c_best, model = -1.0, config.c_grid[0], None
     for c in config.c_grid:
-        candidate = fit(c, 0.0, "train")
+        candidate = fit(c, docs["train"], labels["train"], spans["train"])
         dev_probs = candidate.probabilities(docs["dev"])
         ap = float(average_precision_score(labels["dev"][:, 0], dev_probs[:, 0]))
         progress(f"C={c:g}: dev flag PR-AUC {ap:.4f}")
         if ap > best_ap + 1e-9:
             best_ap, c_best, model = ap, c, candidate
-    assert model is not None  # c_grid is never empty
     dev_probs = model.probabilities(docs["dev"])
     reference = None
     if config.threshold_data is not None:
@@ -274,7 +275,13 @@ def train_baseline(
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
     if config.refit_on_dev:
         progress("refitting on train+dev")
-        model = fit(c_best, long_shift, "train", "dev")
+        model = fit(
+            c_best,
+            docs["train"] + docs["dev"],
+            np.vstack([labels["train"], labels["dev"]]),
+            spans["train"] + spans["dev"],
+            long_shift,
+        )
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
         "refit_on_dev": config.refit_on_dev,
