@@ -512,39 +512,56 @@ def evaluate(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write a self-contained HTML report (tables, plots, worst errors) here; "
+            "needs the report extra."
+        ),
+    ] = None,
+    report_md: Annotated[
+        Path | None,
+        typer.Option(
+            "--report-md",
+            help="Also write the report as report.md plus PNG plots into this folder (for papers).",
+        ),
+    ] = None,
 ) -> None:
     """Precision, recall, F1, operating points, figures by source type and for unambiguous
-    items, category macro-F1 and evidence overlap of a model on labelled items."""
-    from .evaluate import evaluate_items, read_extras
-    from .model import load_model
+    items, category macro-F1 and evidence overlap of a model on labelled items; with
+    --report, the same with intervals, PR curves, calibration, slices and the worst errors."""
     from .report import print_evaluation
+    from .research import evaluate as evaluate_model
 
-    items, extras = read_extras(data)
-    if any(i.split for i in items):
-        split = split or "test"
-        if split != "all":
-            items = [i for i in items if i.split == split]
-    elif split not in (None, "all"):
-        _fail(f"{data}: the items have no split field; leave out --split")
-    if not items:
-        _fail(f"no items with split {split!r} in {data}")
-    clf = load_model(model)
-    preds = clf.predict([i.text for i in items], [i.author_context for i in items])
-    metrics = evaluate_items(
-        items,
-        preds,
-        threshold=clf.manifest.thresholds.get("flag"),
-        ambiguous=[bool(extras[i.id].get("ambiguous")) for i in items]
-        if any("ambiguous" in extras[i.id] for i in items)
-        else None,
-        rationales=[extras[i.id].get("rationales") for i in items],
-    )
-    metrics["model"] = clf.manifest.model_id
-    metrics["split"] = split or "all"
+    if report is not None or report_md is not None:
+        _need_report_extra()
+    try:
+        result = evaluate_model(model, data, split)
+    except ValueError as exc:
+        _fail(str(exc))
+    metrics = dict(result.metrics)
+    metrics["model"] = result.model_id
+    metrics["split"] = result.split
+    if report is not None:
+        result.to_html(report)
+    if report_md is not None:
+        result.to_markdown(report_md)
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
     else:
-        print_evaluation(metrics, title=f"{clf.manifest.model_id} on {data} [{split or 'all'}]")
+        print_evaluation(metrics, title=f"{result.model_id} on {data} [{result.split}]")
+    for path in (report, report_md and report_md / "report.md"):
+        if path is not None:
+            typer.echo(f"report: {path}", err=True)
+
+
+def _need_report_extra() -> None:
+    """Fail in one line when matplotlib or pandas is missing."""
+    import importlib.util
+
+    missing = [m for m in ("matplotlib", "pandas") if importlib.util.find_spec(m) is None]
+    if missing:
+        _fail(f"the report needs {', '.join(missing)}: pip install 'netral-nlp[report]'")
 
 
 @app.command()
