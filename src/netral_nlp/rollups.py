@@ -264,14 +264,17 @@ def find_instansi(*texts: str | None) -> str:
         if not text:
             continue
         low = lower_same_length(text)
-        best: tuple[int, int, str] | None = None
+        found = []
         for order, (rx, label) in enumerate(_instansi_patterns()):
             m = rx.search(low)
-            if m and (best is None or (m.start(), order) < best[:2]):
+            if m:
                 groups = [g.title() for g in m.groups() if g]
-                best = (m.start(), order, label.format(*groups) if groups else label)
-        if best:
-            return best[2]
+                found.append((m.start(), m.end(), order, label.format(*groups) if groups else label))
+        if found:
+            # The first mention; of those overlapping it, the earliest line ("kepala dinas
+            # pendidikan" is Dinas Pendidikan, not the bare "kepala dinas").
+            first = min(found)
+            return min((f for f in found if f[0] < first[1]), key=lambda f: f[2])[3]
     return NOT_NAMED
 
 
