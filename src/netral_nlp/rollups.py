@@ -269,7 +269,9 @@ def find_instansi(*texts: str | None) -> str:
             m = rx.search(low)
             if m:
                 groups = [g.title() for g in m.groups() if g]
-                found.append((m.start(), m.end(), order, label.format(*groups) if groups else label))
+                found.append(
+                    (m.start(), m.end(), order, label.format(*groups) if groups else label)
+                )
         if found:
             # The first mention; of those overlapping it, the earliest line ("kepala dinas
             # pendidikan" is Dinas Pendidikan, not the bare "kepala dinas").
