@@ -143,3 +143,15 @@ def test_report_of_a_run_directory(
     with (tmp_path / "csv" / "bukti.csv").open(encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.reader(fh))) == written.flagged + 1
     assert written.flagged == 15  # the tiny model flags the even (partisan) posts
+
+
+def test_html_shows_at_most_the_row_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import netral_nlp.monitor_report as monitor_report
+
+    monkeypatch.setattr(monitor_report, "HTML_MAX_ROWS", 2)
+    write_reports(FIXTURE, html_path=tmp_path / "r.html", xlsx_path=tmp_path / "r.xlsx")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    evidence = page.split("<section id='bukti'>")[1]
+    assert evidence.count("<tr>") == 3  # header and two rows
+    assert "the first 2 of 6 rows" in evidence
+    assert openpyxl.load_workbook(tmp_path / "r.xlsx")["bukti"].max_row == 7

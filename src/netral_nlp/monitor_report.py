@@ -23,6 +23,7 @@ from .labels import CATEGORY_BY_NAME, CATEGORY_NAMES, display_name
 from .rollups import STATUSES, Item, Rollup, Table, ranked_items, rollup, tables
 
 PLOT_ROWS = 15  # bars in a plot: the largest groups
+HTML_MAX_ROWS = 1000  # rows of one table on the page; the XLSX and CSVs have them all
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -201,6 +202,9 @@ def write_html(result: Rollup, made: list[Table], path: Path) -> Path:
         parts.append(f"<section id='{table.name}'><h2>{_e(table.title)}</h2>")
         if table.note:
             parts.append(f"<p class='note'>{_e(table.note)}</p>")
+        if len(table.rows) > HTML_MAX_ROWS:
+            cut = f"the first {HTML_MAX_ROWS:,} of {len(table.rows):,} rows; the XLSX and CSV have all"
+            parts.append(f"<p class='note'>{_e(cut)}</p>")
         if table.name in plots:
             parts.append(
                 f"<img alt='{_e(table.title)}' src='data:image/png;base64,{plots[table.name]}'>"
@@ -238,7 +242,7 @@ def _legend_html() -> str:
 def _table_html(table: Table, items: list[Item] | None) -> str:
     head = "".join(f"<th>{_e(_header(c))}</th>" for c in table.columns)
     body = []
-    for n, row in enumerate(table.rows):
+    for n, row in enumerate(table.rows[:HTML_MAX_ROWS]):
         cells = []
         for column, value in zip(table.columns, row, strict=True):
             if column == "sorotan" and items:  # the rows of ranked_items, in order

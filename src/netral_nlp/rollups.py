@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
@@ -415,7 +415,9 @@ def by_kabkota(result: Rollup) -> Table:
     return Table("kabupaten_kota", "Temuan per kabupaten/kota", columns, rows, note)
 
 
-def _count_by(result: Rollup, name: str, title: str, column: str, key: Any) -> Table:
+def _count_by(
+    result: Rollup, name: str, title: str, column: str, key: Callable[[Item], str]
+) -> Table:
     groups: dict[str, list[Item]] = {}
     for item in result.items:
         groups.setdefault(key(item), []).append(item)
