@@ -181,7 +181,7 @@ th,td{border:1px solid #ddd;padding:.25rem .5rem;vertical-align:top;text-align:l
 th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#8a5a00;font-size:.85rem}img{max-width:100%;display:block;margin:.5rem 0}
 mark.actor{background:#ffd6a5}mark.act{background:#bde0fe}
-nav a{margin-right:.8rem}ul.ev{margin:0;padding-left:1rem}
+nav a{margin-right:.8rem}ul.ev{margin:0;padding-left:1rem}div.wide{overflow-x:auto}
 """
 
 
@@ -247,8 +247,8 @@ def _table_html(table: Table, items: list[Item] | None) -> str:
         for column, value in zip(table.columns, row, strict=True):
             if column == "sorotan" and items:  # the rows of ranked_items, in order
                 cells.append(f"<td>{_evidence_cell(items[n])}</td>")
-            elif column == "url" and value:
-                cells.append(f"<td><a href='{_e(_href(value))}'>{_e(value)}</a></td>")
+            elif column == "url" and _is_web(value):
+                cells.append(f"<td><a href='{_e(value)}'>{_e(value)}</a></td>")
             elif isinstance(value, list):
                 cells.append(
                     "<td><ul class='ev'>"
@@ -262,17 +262,17 @@ def _table_html(table: Table, items: list[Item] | None) -> str:
         body.append("<tr>" + "".join(cells) + "</tr>")
     if not body:
         body.append(f"<tr><td colspan='{len(table.columns)}'>-</td></tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table_html = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='wide'>{table_html}</div>"
 
 
 def _header(column: str) -> str:
     return display_name(column, "id") if column in CATEGORY_BY_NAME else column
 
 
-def _href(url: Any) -> str:
+def _is_web(url: Any) -> bool:
     """Only web links become links: a javascript: or data: URL stays text."""
-    text = str(url)
-    return text if text.lower().startswith(("http://", "https://")) else "#"
+    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
 
 
 def _evidence_cell(item: Item) -> str:
@@ -319,6 +319,7 @@ def _bar_png(labels: list[str], values: list[int], title: str, vertical: bool) -
     matplotlib = _require("matplotlib")
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     height = 1.2 + 0.32 * len(labels) if not vertical else 3.2
     fig, ax = plt.subplots(figsize=(7.5, height), dpi=96)
@@ -330,6 +331,8 @@ def _bar_png(labels: list[str], values: list[int], title: str, vertical: bool) -
             ax.barh(range(len(values)), values, color="#3a6ea5")
             ax.set_yticks(range(len(values)), labels, fontsize=8)
             ax.invert_yaxis()
+        axis = ax.yaxis if vertical else ax.xaxis
+        axis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.25 ticks
         ax.set_title(title, fontsize=10)
         ax.spines[["top", "right"]].set_visible(False)
         fig.tight_layout()
