@@ -155,3 +155,12 @@ def test_html_shows_at_most_the_row_cap(tmp_path: Path, monkeypatch: pytest.Monk
     assert evidence.count("<tr>") == 3  # header and two rows
     assert "the first 2 of 6 rows" in evidence
     assert openpyxl.load_workbook(tmp_path / "r.xlsx")["bukti"].max_row == 7
+
+
+def test_missing_extra_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now raises ImportError
+    with pytest.raises(ValueError, match=r"pip install 'netral-nlp\[report\]'"):
+        write_reports(FIXTURE, html_path=tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()

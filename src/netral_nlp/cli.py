@@ -219,7 +219,7 @@ def report(
     """Print a readable summary of a scored file (or run directory): counts and the flagged
     items with evidence; with --html/--xlsx/--csv-dir, also the monitors' tables by province,
     kabupaten/kota, instansi, jabatan, category, week, status and account, and the evidence
-    sheet with an empty status column (needs the [report] extra)."""
+    sheet with an empty status column (these need the report extra: matplotlib, openpyxl)."""
     from .report import print_report
 
     print_report(scored, top=top, lang=lang)
