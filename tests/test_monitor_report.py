@@ -21,8 +21,8 @@ pytest.importorskip("matplotlib")
 openpyxl = pytest.importorskip("openpyxl")
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scored_monitor.jsonl"
-TABLES = ("provinsi", "kabupaten_kota", "instansi", "jabatan", "kategori", "minggu", "status",
-          "akun", "bukti")  # fmt: skip
+TABLES = ("provinsi", "kabupaten_kota", "instansi", "jabatan", "instansi_jabatan", "kategori",
+          "minggu", "status", "akun", "bukti")  # fmt: skip
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -104,7 +104,7 @@ def test_formula_cells_are_text(tmp_path: Path) -> None:
     scored = tmp_path / "s.jsonl"
     scored.write_text(
         '{"id": "f1", "score": 0.9, "flag": true, "categories": ["ajakan_dukungan"],'
-        ' "evidence": ["=HYPERLINK(\\"http://evil\\") camat ajak coblos"],'
+        ' "evidence": ["=HYPERLINK(\\"http://evil\\") camat\\u000b ajak coblos"],'
         ' "author_handle": "@cmd", "text": "=1+1 camat ajak coblos"}\n',
         encoding="utf-8",
     )
@@ -112,6 +112,7 @@ def test_formula_cells_are_text(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(tmp_path / "s.xlsx")["bukti"]
     cell = sheet.cell(row=2, column=12)  # bukti
     assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+    assert "\x0b" not in cell.value  # a control character XLSX cannot hold is dropped
     text = (tmp_path / "csv" / "bukti.csv").read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and "'@cmd" in text
 

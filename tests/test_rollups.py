@@ -76,6 +76,17 @@ def test_by_instansi_and_jabatan(made: dict) -> None:
     }
 
 
+def test_by_instansi_jabatan(made: dict) -> None:
+    assert made["instansi_jabatan"].rows == [
+        ["Dinas Pendidikan", "kepala dinas", 1],
+        ["Kecamatan", "camat", 1],
+        ["Kelurahan", "lurah", 1],
+        ["Puskesmas", "kepala puskesmas", 1],
+        ["Sekolah", "guru", 1],
+        ["tidak disebut", "ASN", 1],
+    ]
+
+
 def test_by_category_week_status(made: dict) -> None:
     assert made["kategori"].rows == [
         ["kampanye_medsos", 1, 0.1667],
@@ -174,6 +185,12 @@ def test_empty_input_is_one_clear_error(tmp_path: Path) -> None:
         ("Bupati Semarang hadir", None, "33", "33.22"),
         ("Lurah di Jaksel ikut deklarasi", None, "31", "31.74"),
         ("ASN Pemkab Bone pasang baliho", None, "73", "73.08"),
+        ("guru di Kab. Bone ikut deklarasi", None, "73", "73.08"),
+        ("camat di Sulsel", None, "73", None),
+        ("ASN NTB dan NTT", None, "52", None),  # the first province named
+        ("lurah di DIY", None, "34", None),
+        ("PNS Pemprov Kalbar", None, "61", None),
+        ("Wali Kota Malang hadir", None, "35", "35.73"),
         ("kepala dinas di Jateng", None, "33", None),
         ("rapat di Yogyakarta", None, "34", None),  # a province's name alone is the province
         ("rapat di Kota Jogja", None, "34", "34.71"),

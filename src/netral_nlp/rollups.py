@@ -354,13 +354,14 @@ def _str(value: Any) -> str | None:
 
 
 def tables(result: Rollup) -> list[Table]:
-    """Every table, in report order: province, kabupaten/kota, instansi, jabatan,
-    category, week, status, account, and the evidence items."""
+    """Every table, in report order: province, kabupaten/kota, instansi, jabatan, the two
+    together, category, week, status, account, and the evidence items."""
     return [
         by_province(result),
         by_kabkota(result),
         _count_by(result, "instansi", "Temuan per instansi", "instansi", lambda i: i.instansi),
         _count_by(result, "jabatan", "Temuan per jabatan", "jabatan", lambda i: i.jabatan),
+        by_instansi_jabatan(result),
         by_category(result),
         by_week(result),
         by_status(result),
@@ -424,6 +425,15 @@ def _count_by(
     order = sorted(groups, key=lambda k: (k == NOT_NAMED, -len(groups[k]), k))
     rows = [[k, len(groups[k]), *_categories(groups[k])] for k in order]
     return Table(name, title, [column, "temuan", *CATEGORY_NAMES], rows)
+
+
+def by_instansi_jabatan(result: Rollup) -> Table:
+    """Findings per (instansi, jabatan) pair, most first: who, where, at once."""
+    counts = Counter((i.instansi, i.jabatan) for i in result.items)
+    order = sorted(counts, key=lambda k: (NOT_NAMED in k, -counts[k], k))
+    rows = [[ins, jab, counts[ins, jab]] for ins, jab in order]
+    title = "Temuan per instansi dan jabatan"
+    return Table("instansi_jabatan", title, ["instansi", "jabatan", "temuan"], rows)
 
 
 def by_category(result: Rollup) -> Table:
