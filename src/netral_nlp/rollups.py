@@ -34,6 +34,7 @@ MAX_ACCOUNT_EVIDENCE = 20  # evidence lines kept per account (the rest are count
 # Marks of the plain-text highlight (CSV, XLSX): ⟦actor⟧ and ⟪act⟫.
 ACTOR_MARKS = ("⟦", "⟧")
 ACT_MARKS = ("⟪", "⟫")
+_MARK_KINDS = {"asn_role": "actor", "partisan_act": "act"}  # span kind -> highlight kind
 
 
 @dataclass
@@ -82,8 +83,11 @@ class Item:
         return "".join(out)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Account:
+    """Sums over every row of one account; the lists only once it has a finding (most
+    accounts never do, and a feed has millions)."""
+
     handle: str | None
     author_id: str | None
     platform: str | None
@@ -92,10 +96,10 @@ class _Account:
     score_sum: float = 0.0
     score_max: float = 0.0
     flagged: int = 0
-    categories: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] | None = None
     first: str | None = None
     last: str | None = None
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[str] | None = None
 
 
 @dataclass
@@ -133,6 +137,8 @@ class Rollup:
         self.items.append(item)
         if account is not None:
             account.flagged += 1
+            if account.categories is None or account.evidence is None:
+                account.categories, account.evidence = Counter(), []
             account.categories.update(item.categories)
             if item.created_at:
                 account.first = min(account.first or item.created_at, item.created_at)
@@ -227,22 +233,23 @@ def highlight(row: dict[str, Any]) -> tuple[str, list[tuple[int, int, str]]]:
     base = main.get("start", 0) if main else None
     found: list[tuple[int, int, str]] = []
     for span in spans:
-        kind = {"asn_role": "actor", "partisan_act": "act"}.get(span.get("kind", ""))
+        kind = _MARK_KINDS.get(span.get("kind", ""))
         piece = str(span.get("text") or "")
         if kind is None or not piece:
             continue
         start = -1
         if isinstance(base, int) and isinstance(span.get("start"), int):
             rel = span["start"] - base
-            if evidence[rel : rel + len(piece)] == piece and rel >= 0:
+            if rel >= 0 and evidence[rel : rel + len(piece)] == piece:
                 start = rel
         if start < 0:
             start = evidence.find(piece)
         if start >= 0:
             found.append((start, start + len(piece), kind))
     if not found and evidence:
-        kinds = {"asn_role": "actor", "partisan_act": "act"}
-        found = [(s.start, s.end, kinds[s.kind]) for s in detect(evidence) if s.kind in kinds]
+        found = [
+            (s.start, s.end, _MARK_KINDS[s.kind]) for s in detect(evidence) if s.kind in _MARK_KINDS
+        ]
     marks: list[tuple[int, int, str]] = []
     for start, end, kind in sorted(set(found)):
         if not marks or start >= marks[-1][1]:
@@ -488,8 +495,9 @@ def by_account(result: Rollup) -> Table:
     for a in flagged:
         roles = asn_bio_roles(a.bio)
         bio_asn = "-" if a.bio is None else ("ya" if roles else "tidak")
-        cats = "; ".join(f"{c} {n}" for c, n in sorted(a.categories.items(), key=_by_count))
-        evidence = list(a.evidence)
+        counted = sorted((a.categories or {}).items(), key=_by_count)
+        cats = "; ".join(f"{c} {n}" for c, n in counted)
+        evidence = list(a.evidence or [])
         if a.flagged > len(evidence):
             evidence.append(f"(+{a.flagged - len(evidence)})")
         rows.append([
