@@ -145,6 +145,10 @@ def test_evidence_items(made: dict) -> None:
         "camat",
     )
     assert first["status"] == ""
+    # x2's evidence is its second sentence: span offsets are moved to the sentence
+    x2 = dict(zip(table.columns, table.rows[3], strict=True))
+    assert x2["sorotan"].startswith("⟦Kepala Dinas Pendidikan⟧ ⟪mengajak⟫ para guru")
+    assert (x2["provinsi"], x2["kabupaten_kota"]) == ("Jawa Tengah", None)  # "Semarang"
     # n1 has no spans: the rule detectors mark its evidence
     n1 = dict(zip(table.columns, table.rows[4], strict=True))
     assert n1["sorotan"] == "Seorang ⟦ASN⟧ terdaftar sebagai ⟪pengurus partai⟫, kata Bawaslu."
