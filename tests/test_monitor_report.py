@@ -135,7 +135,7 @@ def test_report_of_a_run_directory(
     feed.write_text("".join(json.dumps(r) + "\n" for r in feed_rows(30)), encoding="utf-8")
     run = tmp_path / "run"
     options = ScoreOptions(
-        input=feed, output=run, model=tiny_model, workers=1, quiet=True,
+        input=feed, output=run, model=tiny_model, workers=1,
         batch_size=10, shard_rows=10, shard_format=shard_format,
     )  # fmt: skip
     score_file(options)
