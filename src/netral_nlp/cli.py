@@ -331,12 +331,34 @@ def report(
     ],
     top: Annotated[int, typer.Option(help="How many flagged items to show.")] = 20,
     lang: Annotated[str, typer.Option(help="Category names in id (Indonesian) or en.")] = "id",
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html", help="Also write the monitors' report as one self-contained HTML page."
+        ),
+    ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write the report's tables as an XLSX workbook."),
+    ] = None,
+    csv_dir: Annotated[
+        Path | None,
+        typer.Option("--csv-dir", help="Also write the report's tables as CSV files here."),
+    ] = None,
 ) -> None:
-    """Print a readable summary of a scored file or run directory: counts and the flagged
-    items with evidence."""
+    """Print a readable summary of a scored file (or run directory): counts and the flagged
+    items with evidence; with --html/--xlsx/--csv-dir, also the monitors' tables by province,
+    kabupaten/kota, instansi, jabatan, category, week, status and account, and the evidence
+    sheet with an empty status column (these need the report extra: matplotlib, openpyxl)."""
     from .report import print_report
 
     print_report(scored, top=top, lang=lang)
+    if html or xlsx or csv_dir:
+        from .monitor_report import write_reports
+
+        written = write_reports(scored, html_path=html, xlsx_path=xlsx, csv_dir=csv_dir)
+        for path in written.paths:
+            typer.echo(f"wrote {path}", err=True)
 
 
 @app.command()
