@@ -398,12 +398,15 @@ def item_loss(
     items = torch.full((labels.shape[0], logits.shape[1]), -torch.inf, device=logits.device)
     items = items.scatter_reduce(0, index, logits, reduce="amax")
     loss = loss_fn.to(logits.device)(items, labels)
-    if head is not None and tags is not None and bool((tags != IGNORE).any()):
+    if head is not None and tags is not None:
         token_logits = head(out.hidden_states[-1]).float()
-        span_loss = torch.nn.functional.cross_entropy(
-            token_logits.reshape(-1, len(SPAN_TAGS)), tags.reshape(-1), ignore_index=IGNORE
-        )
-        loss = loss + span_weight * span_loss
+        total = torch.nn.functional.cross_entropy(
+            token_logits.reshape(-1, len(SPAN_TAGS)),
+            tags.reshape(-1),
+            ignore_index=IGNORE,
+            reduction="sum",
+        )  # a sum and a clamped count: no NaN (and no host sync) when all are masked
+        loss = loss + span_weight * total / (tags != IGNORE).sum().clamp(min=1)
     return loss, items
 
 
@@ -586,6 +589,10 @@ def train_transformer(
     )
     if with_spans:  # a submodule: the Trainer optimises it and keeps it in its checkpoints
         model.span_head = new_span_head(model.config.hidden_size)
+        annotated = sum(1 for i in parts["train"] if i.rationales)
+        progress(
+            f"span head: {annotated} train items with rationales, loss weight {config.span_loss_weight:g}"
+        )
     positions = getattr(model.config, "max_position_embeddings", 512)
     if config.max_length > positions:
         raise ValueError(
