@@ -50,3 +50,10 @@ def test_baseline_config_checks_its_grid() -> None:
         BaselineTrainConfig(c_grid=())
     with pytest.raises(ValueError, match="c_grid"):
         BaselineTrainConfig(c_grid=(4.0, -1.0))
+
+
+def test_span_loss_weight_is_a_transformer_option() -> None:
+    result = CliRunner().invoke(cli.app, ["train", "--span-loss-weight", "0"])
+    assert result.exit_code != 0 and "--span-loss-weight applies to --kind transformer" in (
+        result.output
+    )

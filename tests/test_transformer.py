@@ -1,6 +1,8 @@
-"""The transformer path: engine mechanics, fine-tuning a tiny BERT, saving and loading,
-padding invariance, windows over a long article, ONNX export, the missing-weights message
-and the promise that the baseline path never imports torch."""
+"""The transformer path: engine mechanics, span labels from rationale offsets, the span
+loss, fine-tuning a tiny BERT, saving and loading (span head included), padding
+invariance, windows over a long article, the dev curve and test figures in the manifest,
+ONNX export, the missing-weights message and the promise that the baseline path never
+imports torch."""
 
 from __future__ import annotations
 
@@ -18,13 +20,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tiny_bert import FILLER, incident, write_corpus
+from tiny_bert import FILLER, build_tiny_bert, incident, write_corpus
 
+from netral_nlp.data import Rationale
 from netral_nlp.engine import Encoder, Engine, Request, pad_batch, plan_batches
 from netral_nlp.manifest import ModelLoadError
 from netral_nlp.model import load_model
 from netral_nlp.prediction import HEADS
-from netral_nlp.transformer import prepare
+from netral_nlp.transformer import IGNORE, SPAN_TAGS, prepare, span_labels
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,6 +126,69 @@ def test_prepare_maps_normalised_text_back_to_the_original() -> None:
     assert (s, e) == (0, len(text))
 
 
+def _word_tokenizer(words: list[str]) -> Any:
+    """A WordPiece tokenizer over exactly ``words`` (plus specials), with BERT's pair
+    template: every token of a test text is known in advance."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]
+    tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", 2), ("[SEP]", 3)],
+    )
+    return tok
+
+
+def test_span_labels_follow_rationale_offsets_through_normalisation() -> None:
+    # "Pak" is normalised to "bapak" and "02" to "2": labels must still land on them
+    text = "Cuaca cerah. Pak Camat ajak warga coblos 02."
+    spans = [
+        Rationale(13, 22, "actor", "Pak Camat"),
+        Rationale(23, 40, "act", "ajak warga coblos"),
+        Rationale(41, 43, "target", "02"),
+    ]
+    for r in spans:
+        assert text[r.start : r.end] == r.text
+    words = ["cuaca", "cerah", "bapak", "cam", "##at", "ajak", "warga", "coblos", "2", "guru"]
+    tok = _word_tokenizer(words)
+    prepared = prepare(text, "guru")
+    (windows,) = Encoder(tok, max_length=32, stride=0, max_context_tokens=4).encode(
+        [prepared.text], [prepared.context]
+    )
+    (window,) = windows
+    tokens = [tok.id_to_token(i) for i in window.ids]
+    tags = [SPAN_TAGS[t] if t != IGNORE else None for t in span_labels(prepared, spans, window)]
+    assert list(zip(tokens, tags, strict=True)) == [
+        ("[CLS]", None),
+        ("cuaca", "none"),
+        ("cerah", "none"),
+        ("bapak", "actor"),
+        ("cam", "actor"),
+        ("##at", "actor"),  # a word piece takes its word's role
+        ("ajak", "act"),
+        ("warga", "act"),
+        ("coblos", "act"),
+        ("2", "target"),
+        ("[SEP]", None),
+        ("guru", None),  # the author context carries no span loss
+        ("[SEP]", None),
+    ]
+
+
+def test_items_without_rationales_carry_no_span_labels() -> None:
+    tok = _word_tokenizer(["camat", "ajak", "warga"])
+    prepared = prepare("Camat ajak warga")
+    (windows,) = Encoder(tok, max_length=16, stride=0, max_context_tokens=4).encode(
+        [prepared.text], [None]
+    )
+    for unannotated in (None, []):
+        assert span_labels(prepared, unannotated, windows[0]) == [IGNORE] * len(windows[0].ids)
+
+
 def test_baseline_path_never_imports_torch(tmp_path: Path) -> None:
     script = f"""
 import sys
@@ -173,6 +239,80 @@ def test_fine_tuning_lowers_the_loss_and_beats_chance(tiny_transformer: dict[str
     assert dev["flag"]["f1"] > 2 * prevalence / (1 + prevalence) + 0.1  # F1 of flagging everything
 
 
+@pytest.fixture(scope="module")
+def span_batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A fresh tiny BERT with a span head and one collated batch of 8 synthetic items,
+    half of them with rationales."""
+    pytest.importorskip("torch")
+    from tokenizers import Tokenizer
+
+    from netral_nlp.data import read_annotations
+    from netral_nlp.transformer import new_span_head
+    from netral_nlp.transformer_train import _collate, _encode_items, _load_base
+
+    work = tmp_path_factory.mktemp("span")
+    items = read_annotations(write_corpus(work / "items.jsonl", n_train=40, n_dev=2, n_test=0))
+    with_spans = [i for i in items if i.rationales][:4]
+    without = [i for i in items if not i.rationales][:4]
+    base = build_tiny_bert(work / "base", [i.text for i in items])
+    _, model = _load_base(str(base), True)
+    model.span_head = new_span_head(model.config.hidden_size)
+    encoder = Encoder(Tokenizer.from_file(str(base / "tokenizer.json")), 64, 16, 16)
+    data = _encode_items(with_spans + without, encoder)
+    return {"model": model, "batch": _collate(list(data)), "data": data}
+
+
+def _loss(model: Any, batch: dict[str, Any], span_weight: float, tags: Any = None) -> Any:
+    import torch
+
+    from netral_nlp.transformer_train import item_loss
+
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    tags = batch["span_labels"] if tags is None else tags
+    loss, _ = item_loss(
+        model, inputs, batch["window_item"], batch["labels"], tags,
+        torch.nn.BCEWithLogitsLoss(), span_weight,
+    )  # fmt: skip
+    return loss
+
+
+@pytest.mark.torch
+def test_span_loss_is_finite_and_the_span_head_learns(span_batch: dict[str, Any]) -> None:
+    import copy
+
+    import torch
+
+    torch.manual_seed(0)
+    model, batch = copy.deepcopy(span_batch["model"]), span_batch["batch"]
+    labelled = batch["span_labels"] != IGNORE
+    owners = batch["window_item"]
+    assert labelled[owners < 4].any() and not labelled[owners >= 4].any()  # masked items
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    span_losses = []
+    for _ in range(8):
+        total = _loss(model, batch, 1.0)
+        span_losses.append(float(total.detach() - _loss(model, batch, 0.0).detach()))
+        assert torch.isfinite(total)
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+    assert span_losses[0] > 0
+    assert span_losses[-1] < 0.5 * span_losses[0], span_losses
+
+
+@pytest.mark.torch
+def test_masked_span_labels_add_no_loss(span_batch: dict[str, Any]) -> None:
+    import torch
+
+    model, batch = span_batch["model"].eval(), span_batch["batch"]
+    masked = torch.full_like(batch["span_labels"], IGNORE)
+    with torch.no_grad():
+        plain = _loss(model, batch, 0.0)
+        assert float(_loss(model, batch, 0.5, masked)) == float(plain)
+        assert float(_loss(model, batch, 0.5)) > float(plain)
+
+
 @pytest.mark.torch
 def test_saved_model_is_self_describing_and_safe(tiny_transformer: dict[str, Any]) -> None:
     directory: Path = tiny_transformer["dir"]
@@ -184,10 +324,79 @@ def test_saved_model_is_self_describing_and_safe(tiny_transformer: dict[str, Any
         "stride": 16,
         "max_context_tokens": 16,
     }
-    assert {"model.safetensors", "tokenizer.json", "README.md", "train_config.json"} <= set(
-        manifest["files"]
-    )
+    assert {
+        "model.safetensors",
+        "span_head.safetensors",
+        "tokenizer.json",
+        "README.md",
+        "train_config.json",
+    } <= set(manifest["files"])
+    assert manifest["config"]["span_head"]["tags"] == list(SPAN_TAGS)
     assert not [p for p in directory.rglob("*") if p.suffix in (".bin", ".pt", ".pkl", ".py")]
+    # the span head is not hidden inside the encoder's weights
+    from safetensors import safe_open
+
+    with safe_open(str(directory / "model.safetensors"), framework="pt") as fh:
+        assert not [k for k in fh.keys() if k.startswith("span_head.")]
+
+
+@pytest.mark.torch
+def test_manifest_holds_the_baselines_figures(tiny_transformer: dict[str, Any]) -> None:
+    from netral_nlp.cli import _threshold_for_precision
+
+    metrics = json.loads((tiny_transformer["dir"] / "manifest.json").read_text())["metrics"]
+    assert metrics["dev_curve"] and metrics["operating_point"]["expected_precision"]
+    overlap = metrics["test"]["evidence_overlap"]
+    assert overlap["true_positives"] > 0 and overlap["rate"] > 0.5, overlap
+    strict = _threshold_for_precision(tiny_transformer["dir"], 0.9)
+    assert strict >= _threshold_for_precision(tiny_transformer["dir"], 0.0)
+
+
+def _evidence(predictions: list[Any]) -> list[list[tuple[int, int, str]]]:
+    return [[(s.start, s.end, s.kind) for s in p.spans] for p in predictions]
+
+
+@pytest.mark.torch
+def test_reloaded_model_gives_identical_scores_and_evidence(
+    tiny_transformer: dict[str, Any],
+) -> None:
+    items = [i for i in tiny_transformer["items"] if i.split == "test"]
+    texts, contexts = [i.text for i in items], [i.author_context for i in items]
+    reference = tiny_transformer["clf"].predict(texts, contexts)
+    loaded = load_model(tiny_transformer["dir"], runtime="torch")
+    assert loaded.model.span_head is not None
+    got = loaded.predict(texts, contexts)
+    np.testing.assert_allclose(_scores(got), _scores(reference), rtol=0, atol=1e-6)
+    assert _evidence(got) == _evidence(reference)
+    kinds = {s.kind for p in got for s in p.spans}
+    assert {"actor_act", "asn_role", "partisan_act"} <= kinds
+
+
+@pytest.mark.torch
+def test_span_evidence_is_the_act_sentence_with_its_actor_and_act(
+    tiny_transformer: dict[str, Any],
+) -> None:
+    text = f"{FILLER[0]} Camat mengajak warga coblos nomor dua. {FILLER[7]}"
+    (pred,) = tiny_transformer["clf"].predict([text])
+    top, *inside = pred.spans
+    assert top.kind == "actor_act" and top.text == "Camat mengajak warga coblos nomor dua."
+    assert pred.evidence == [top.text]
+    assert ("asn_role", "Camat") in {(s.kind, s.text) for s in inside}
+    assert any(s.kind == "partisan_act" and "coblos" in s.text for s in inside)
+    for s in inside:
+        assert top.start <= s.start < s.end <= top.end and text[s.start : s.end] == s.text
+
+
+@pytest.mark.torch
+def test_without_a_span_head_the_evidence_is_the_best_sentence(
+    tiny_transformer: dict[str, Any],
+) -> None:
+    text = f"{FILLER[0]} Camat mengajak warga coblos nomor dua. {FILLER[7]}"
+    loaded = load_model(tiny_transformer["dir"], runtime="torch")
+    del loaded.model.span_head
+    (pred,) = loaded.predict([text])
+    assert pred.flag and [s.kind for s in pred.spans] == ["sentence"] * len(pred.spans)
+    assert pred.evidence[0] == "Camat mengajak warga coblos nomor dua."
 
 
 @pytest.mark.torch
@@ -248,9 +457,11 @@ def test_onnx_export_agrees_with_torch(tiny_transformer: dict[str, Any], tmp_pat
 
     assert [p.name for p in export_onnx(directory)] == ["model.onnx"]
     fp32 = load_model(directory, runtime="onnx")
-    np.testing.assert_allclose(
-        _scores(fp32.predict(texts, contexts)), _scores(reference), rtol=0, atol=1e-4
-    )
+    assert fp32.engine.runner.outputs == ["logits", "span_logits"]
+    got = fp32.predict(texts, contexts)
+    np.testing.assert_allclose(_scores(got), _scores(reference), rtol=0, atol=1e-4)
+    same = np.mean([a == b for a, b in zip(_evidence(got), _evidence(reference), strict=True)])
+    assert same >= 0.98, same
 
     assert [p.name for p in export_onnx(directory, int8=True)] == ["model.onnx", "model.int8.onnx"]
     int8 = load_model(directory, runtime="auto")  # no GPU: auto runs the int8 export
@@ -276,6 +487,19 @@ def test_unsafe_or_altered_model_files_are_refused(
         fh.truncate(1000)
     with pytest.raises(ModelLoadError, match="sha256"):
         load_model(altered)
+    head = tmp_path / "head"
+    shutil.copytree(tiny_transformer["dir"], head)
+    with (head / "span_head.safetensors").open("r+b") as fh:
+        fh.truncate(100)
+    with pytest.raises(ModelLoadError, match="sha256"):
+        load_model(head)
+    unlisted = tmp_path / "unlisted"
+    shutil.copytree(tiny_transformer["dir"], unlisted)
+    manifest = json.loads((unlisted / "manifest.json").read_text())
+    del manifest["files"]["span_head.safetensors"]
+    (unlisted / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match=r"span_head\.safetensors"):
+        load_model(unlisted, runtime="torch")
 
 
 # --------------------------------------------------------------------------- the base checkpoint
@@ -328,3 +552,5 @@ def test_train_config_checks_its_values() -> None:
         TransformerTrainConfig(max_length=1024)
     with pytest.raises(ValueError, match="stride"):
         TransformerTrainConfig(max_length=128, stride=100)
+    with pytest.raises(ValueError, match="span_loss_weight"):
+        TransformerTrainConfig(span_loss_weight=-0.1)

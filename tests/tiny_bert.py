@@ -87,27 +87,48 @@ def incident(rng: random.Random, category: str) -> str:
     return f"{rng.choice(ASN).capitalize()} {rng.choice(ACTS[category])}."
 
 
+def rationales(sentence: str, offset: int, who: str, role: str) -> list[dict[str, Any]]:
+    """The rationale spans of ``sentence`` = "<who> <act>." placed at ``offset`` of its
+    text: ``who`` with ``role`` (actor, or frame for a non-ASN person), then the act."""
+    act_start, act_end = len(who) + 1, len(sentence) - 1
+    return [
+        {"start": offset, "end": offset + len(who), "role": role, "text": sentence[: len(who)]},
+        {
+            "start": offset + act_start,
+            "end": offset + act_end,
+            "role": "act",
+            "text": sentence[act_start:act_end],
+        },
+    ]
+
+
 def _item(rng: random.Random, k: int, split: str) -> dict[str, Any]:
     kind = rng.random()
     category = rng.choice(sorted(ACTS))
-    flag, partisan, asn = False, False, False
+    flag, partisan, asn, who, role = False, False, False, "", ""
     if kind < 0.4:
         text, flag, partisan, asn = incident(rng, category), True, True, True
+        who, role = text[: text.index(" " + next(a for a in ACTS[category] if a in text))], "actor"
     elif kind < 0.5:
-        text, partisan = f"{rng.choice(OTHERS).capitalize()} {rng.choice(ACTS[category])}.", True
+        who, role = rng.choice(OTHERS).capitalize(), "frame"
+        text, partisan = f"{who} {rng.choice(ACTS[category])}.", True
     elif kind < 0.75:
         text, asn = f"{rng.choice(ASN).capitalize()} {rng.choice(NEUTRAL)}.", True
     else:
         text = " ".join(rng.sample(FILLER, 2))
+    sentence, offset = text, 0
     news = rng.random()
     if news < 0.35:  # a news item: the incident (or not) hidden in filler, some of it long
         filler = [
             rng.choice(FILLER)
             for _ in range(rng.randint(40, 60) if news < 0.1 else rng.randint(3, 20))
         ]
-        filler.insert(rng.randrange(len(filler)), text)
+        at = rng.randrange(len(filler))
+        offset = sum(len(f) + 1 for f in filler[:at])
+        filler.insert(at, text)
         text = " ".join(filler)
     return {
+        "rationales": rationales(sentence, offset, who, role) if who else [],
         "id": f"syn-{k:04d}",
         "text": text,
         "source_type": "news" if len(text) > 300 else "post",

@@ -473,6 +473,13 @@ def train(
         int | None,
         typer.Option(help=_train_help(TransformerTrainConfig, "max_length", _TRANSFORMER_ONLY)),
     ] = None,
+    span_loss_weight: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help=_train_help(TransformerTrainConfig, "span_loss_weight", _TRANSFORMER_ONLY),
+        ),
+    ] = None,
 ) -> None:
     """Train a model on the corpus, tune thresholds on dev, report test metrics, save it.
 
@@ -494,6 +501,7 @@ def train(
             "learning_rate": learning_rate,
             "batch_size": batch_size,
             "max_length": max_length,
+            "span_loss_weight": span_loss_weight,
         },
     }
     for other, options in only.items():

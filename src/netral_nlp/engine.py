@@ -17,7 +17,7 @@ import itertools
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,19 +37,23 @@ CUDA_MAX_TOKENS = 65536
 _DONE = object()  # end of the request stream
 
 # (input_ids, attention_mask, token_type_ids), each (batch, length) int64 -> (batch, heads)
-Runner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# logits, or with a span head (logits, (batch, length, tags) token logits)
+Runner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray | tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
 class Window:
     """One model input: token ids of ``[CLS] text-piece [SEP] context [SEP]``.
 
-    ``span`` is the ``start:end`` range of the request's text that the piece covers.
+    ``span`` is the ``start:end`` range of the request's text that the piece covers;
+    ``offsets`` (one per token) the range of each token in that text, ``(0, 0)`` for
+    special and context tokens.
     """
 
     ids: list[int]
     type_ids: list[int]
     span: tuple[int, int]
+    offsets: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -63,11 +67,14 @@ class Request:
 
 @dataclass
 class Result:
-    """Logits of every window of one request: ``logits`` is (n_windows, n_heads)."""
+    """Logits of every window of one request: ``logits`` is (n_windows, n_heads); with a
+    span head, ``tokens`` holds each window's (n_tokens, n_tags) token logits."""
 
     request: Request
     logits: np.ndarray
     spans: list[tuple[int, int]]
+    windows: list[Window] = field(default_factory=list)
+    tokens: list[np.ndarray] | None = None
 
 
 class Encoder:
@@ -130,7 +137,8 @@ def _window(enc: Any) -> Window:
         span = (enc.offsets[first][0], enc.offsets[last][1])
     else:
         span = (0, 0)
-    return Window(enc.ids, enc.type_ids, span)
+    offsets = [o if s == 0 else (0, 0) for o, s in zip(enc.offsets, seq, strict=True)]
+    return Window(enc.ids, enc.type_ids, span, offsets)
 
 
 def padded_length(n: int, multiple: int = PAD_MULTIPLE) -> int:
@@ -236,20 +244,33 @@ class Engine:
     def _score_chunk(self, chunk: list[Request], windows: list[list[Window]]) -> Iterator[Result]:
         flat = [w for item in windows for w in item]
         logits: np.ndarray | None = None
+        tokens: list[Any] = [None] * len(flat)
         for batch in plan_batches([len(w.ids) for w in flat], self.max_tokens):
             out = self.runner(*pad_batch([flat[i] for i in batch]))
+            if isinstance(out, tuple):
+                out, token_logits = out
+                for row, i in enumerate(batch):
+                    tokens[i] = token_logits[row, : len(flat[i].ids)]
             if logits is None:
                 logits = np.empty((len(flat), out.shape[1]), dtype=np.float32)
             logits[batch] = out
         assert logits is not None  # every request has at least one window
         start = 0
         for request, item in zip(chunk, windows, strict=True):
-            yield Result(request, logits[start : start + len(item)], [w.span for w in item])
-            start += len(item)
+            end = start + len(item)
+            yield Result(
+                request,
+                logits[start:end],
+                [w.span for w in item],
+                item,
+                tokens[start:end] if tokens[start] is not None else None,
+            )
+            start = end
 
 
 class TorchRunner:
-    """Runs a transformers sequence-classification model; returns float32 logits."""
+    """Runs a transformers sequence-classification model; returns float32 logits, and
+    with a span head (``model.span_head``, see transformer.py) also its token logits."""
 
     def __init__(self, model: Any, device: str) -> None:
         import torch
@@ -260,7 +281,9 @@ class TorchRunner:
         self.cuda = self.device.type == "cuda"
         self.use_types = getattr(model.config, "type_vocab_size", 2) > 1
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         torch = self.torch
         inputs = {"input_ids": ids, "attention_mask": mask}
         if self.use_types:
@@ -270,8 +293,12 @@ class TorchRunner:
             torch.inference_mode(),
             torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda),
         ):
-            logits = self.model(**tensors).logits
-        return logits.float().cpu().numpy()
+            head = getattr(self.model, "span_head", None)
+            out = self.model(**tensors, output_hidden_states=head is not None)
+            if head is not None:
+                tokens = head(out.hidden_states[-1])
+                return out.logits.float().cpu().numpy(), tokens.float().cpu().numpy()
+        return out.logits.float().cpu().numpy()
 
     def _to_device(self, t: Any) -> Any:
         if self.cuda:
@@ -280,7 +307,8 @@ class TorchRunner:
 
 
 class OnnxRunner:
-    """Runs an exported model with ONNX Runtime on the CPU; returns float32 logits."""
+    """Runs an exported model with ONNX Runtime on the CPU; returns float32 logits, and
+    the span head's token logits when the export has that second output."""
 
     def __init__(self, path: Path) -> None:
         import onnxruntime as ort
@@ -288,8 +316,14 @@ class OnnxRunner:
         # default session options: one intra-op thread per physical core
         self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.outputs = ["logits", *(["span_logits"] if "span_logits" in outputs else [])]
 
-    def __call__(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        out = self.session.run(["logits"], {k: v for k, v in feeds.items() if k in self.inputs})[0]
-        return np.asarray(out, dtype=np.float32)
+        out = self.session.run(self.outputs, {k: v for k, v in feeds.items() if k in self.inputs})
+        if len(out) == 2:
+            return np.asarray(out[0], dtype=np.float32), np.asarray(out[1], dtype=np.float32)
+        return np.asarray(out[0], dtype=np.float32)

@@ -1,7 +1,8 @@
 """Export a saved transformer model to ONNX for fast CPU scoring.
 
 ``model.onnx`` is the fp32 graph with BERT attention, GELU and layer norms fused for ONNX
-Runtime; it is checked against torch on a padded batch before it is kept. With ``int8``,
+Runtime; it is checked against torch on a padded batch before it is kept. A model with a
+span head exports it as a second output, ``span_logits`` (batch, sequence, tags). With ``int8``,
 ``model.int8.onnx`` adds dynamic int8 quantisation of the weights (activations quantised
 on the fly), typically 2-3x faster on CPUs with VNNI. Both files are hashed into the
 manifest; ``netral score`` picks them up (``--runtime onnx``, or ``auto`` without a GPU).
@@ -25,7 +26,7 @@ from .manifest import (
     sha256_file,
     verify_model_dir,
 )
-from .transformer import ONNX_FILE, ONNX_INT8_FILE, load_weights
+from .transformer import ONNX_FILE, ONNX_INT8_FILE, SPAN_HEAD_FILE, load_span_head, load_weights
 
 OPSET = 17
 TOLERANCE = 1e-4  # max |logit difference| between the fp32 export and torch
@@ -46,10 +47,40 @@ def _sample(model: Any, rows: int, length: int, seed: int) -> tuple[Any, Any, An
     return ids, mask, types
 
 
+def _with_span_head(model: Any) -> Any:
+    """A module returning (logits, span_logits): the classifier and its span head."""
+    import torch
+
+    class Both(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+            self.config = model.config
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.model(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                output_hidden_states=True,
+            )
+            return out.logits, self.model.span_head(out.hidden_states[-1])
+
+    return Both().eval()
+
+
+def _outputs(model: Any) -> list[str]:
+    return ["logits", *(["span_logits"] if hasattr(model, "span_head") else [])]
+
+
 def _export(model: Any, path: Path) -> None:
     import torch
 
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS}
+    outputs = _outputs(model)
+    if len(outputs) == 2:
+        axes["span_logits"] = {0: "batch", 1: "sequence"}
+        model = _with_span_head(model)
     # The tracer warns about shape-dependent Python branches; _check runs the graph on
     # other shapes and padding, which is what would catch a wrong trace.
     with torch.inference_mode(), warnings.catch_warnings():
@@ -59,7 +90,7 @@ def _export(model: Any, path: Path) -> None:
             _sample(model, 2, 16, seed=0),
             str(path),
             input_names=list(INPUTS),
-            output_names=["logits"],
+            output_names=outputs,
             dynamic_axes={**axes, "logits": {0: "batch"}},
             opset_version=OPSET,
             dynamo=False,  # the TorchScript exporter: no onnxscript dependency
@@ -80,18 +111,32 @@ def _optimise(src: Path, dst: Path, config: Any) -> None:
 
 
 def _check(model: Any, path: Path) -> float:
-    """Max |logit difference| between torch and the ONNX file on a padded batch."""
+    """Max |logit difference| between torch and the ONNX file on a padded batch (over
+    both outputs with a span head, on the real tokens)."""
     import onnxruntime as ort
     import torch
 
     ids, mask, types = _sample(model, 4, 40, seed=1)
+    outputs = _outputs(model)
     with torch.inference_mode():
-        expected = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.numpy()
+        out = model(
+            input_ids=ids,
+            attention_mask=mask,
+            token_type_ids=types,
+            output_hidden_states=len(outputs) == 2,
+        )
+        expected = [out.logits.numpy()]
+        if len(outputs) == 2:
+            expected.append(model.span_head(out.hidden_states[-1]).numpy())
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     names = {i.name for i in session.get_inputs()}
     feeds = {k: v.numpy() for k, v in zip(INPUTS, (ids, mask, types), strict=True) if k in names}
-    got = session.run(["logits"], feeds)[0]
-    return float(np.abs(got - expected).max())
+    got = session.run(outputs, feeds)
+    real = mask.numpy().astype(bool)
+    diffs = [np.abs(got[0] - expected[0]).max()]
+    if len(outputs) == 2:
+        diffs.append(np.abs(got[1] - expected[1])[real].max())
+    return float(max(diffs))
 
 
 def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
@@ -110,6 +155,9 @@ def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
     verify_model_dir(directory, manifest)
     # eager attention: the pattern ONNX Runtime fuses into one Attention op
     model = load_weights(directory, attention="eager").eval()
+    if "span_head" in manifest.config:
+        head = load_span_head(directory / SPAN_HEAD_FILE, model.config.hidden_size)
+        model.span_head = head
     written = []
     with tempfile.TemporaryDirectory(
         prefix=".onnx-", dir=directory
@@ -147,6 +195,7 @@ def export_onnx(model_dir: str | Path, int8: bool = False) -> list[Path]:
         "opset": OPSET,
         "int8": ONNX_INT8_FILE in manifest.files,
         "max_abs_logit_diff_fp32": diff,
+        "span_logits": "span_head" in manifest.config,
     }
     manifest.write(directory)
     return written

@@ -166,6 +166,38 @@ def tune_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
     return {h: round(best_threshold(gold[:, j], probs[:, j]), 6) for j, h in enumerate(heads)}
 
 
+def choose_thresholds(gold: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+    """The thresholds every model kind ships, from dev labels and probabilities (both
+    (n, heads)): the flag's by :func:`evaluate.robust_threshold`, each category's the best
+    F1 on the flagged dev items (categories are decided only for flagged items)."""
+    from .evaluate import robust_threshold
+
+    thresholds = tune_thresholds(gold, probs)
+    thresholds["flag"] = round(robust_threshold(gold[:, 0], probs[:, 0]), 6)
+    flagged = gold[:, 0] == 1
+    if flagged.any():
+        for name, t in tune_thresholds(gold[flagged], probs[flagged]).items():
+            if name != "flag":
+                thresholds[name] = t
+    return thresholds
+
+
+def held_out_metrics(
+    items: Sequence[Any],
+    predictions: Sequence[Any],
+    threshold: float,
+    rationales: Sequence[Sequence[dict[str, Any]] | None],
+) -> dict[str, Any]:
+    """``{"test": ..., "operating_point": ...}`` as the manifest records them for every
+    model kind: evaluate_items on the test split (with the evidence overlap when gold
+    rationales exist) and the operating point at the flag threshold."""
+    from .evaluate import evaluate_items, operating_point
+
+    test = evaluate_items(items, predictions, threshold=threshold, rationales=rationales)
+    test.pop("by_source_type", None)
+    return {"test": test, "operating_point": operating_point(test, threshold)}
+
+
 def _long_shift(
     docs: Sequence[Any],
     y: np.ndarray,
@@ -207,7 +239,7 @@ def train_baseline(
 
     from .baseline import BaselineConfig, docs_for
     from .data import data_hash, read_annotations, read_records
-    from .evaluate import evaluate_items, operating_point, pr_curve, robust_threshold
+    from .evaluate import pr_curve
     from .features import FeatureConfig
 
     check_model_destination(config.out, "baseline", force=config.force)
@@ -275,14 +307,7 @@ def train_baseline(
         progress(f"long texts: flag logit shift {long_shift:+.3f}")
         model.config.long_shift = long_shift
         dev_probs = model.probabilities(docs["dev"])
-    thresholds = tune_thresholds(labels["dev"], dev_probs)
-    thresholds["flag"] = round(robust_threshold(labels["dev"][:, 0], dev_probs[:, 0]), 6)
-    # categories are decided only for flagged items: tune them on the flagged dev items
-    flagged = labels["dev"][:, 0] == 1
-    if flagged.any():
-        for name, t in tune_thresholds(labels["dev"][flagged], dev_probs[flagged]).items():
-            if name != "flag":
-                thresholds[name] = t
+    thresholds = choose_thresholds(labels["dev"], dev_probs)
     dev_curve = pr_curve(labels["dev"][:, 0], dev_probs[:, 0])
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
     if config.refit_on_dev:
@@ -307,11 +332,7 @@ def train_baseline(
     if parts["test"]:
         test = parts["test"]
         preds = model.predict([i.text for i in test], [i.author_context for i in test])
-        metrics["test"] = evaluate_items(
-            test, preds, threshold=thresholds["flag"], rationales=spans["test"]
-        )
-        metrics["test"].pop("by_source_type", None)
-        metrics["operating_point"] = operating_point(metrics["test"], thresholds["flag"])
+        metrics |= held_out_metrics(test, preds, thresholds["flag"], spans["test"])
     model.manifest.metrics = metrics
     model.save(config.out)
     progress(f"saved {model.manifest.model_id} to {config.out}")

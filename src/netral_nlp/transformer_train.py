@@ -30,14 +30,25 @@ from .engine import CPU_MAX_TOKENS, CUDA_MAX_TOKENS, Encoder, TorchRunner, Windo
 from .manifest import Manifest, ModelLoadError, check_model_destination
 from .prediction import HEADS, sigmoid
 from .text import PREPROCESS_VERSION
-from .train import TrainConfig, items_by_split, label_matrix, tune_thresholds
+from .train import (
+    TrainConfig,
+    choose_thresholds,
+    held_out_metrics,
+    items_by_split,
+    label_matrix,
+)
 from .transformer import (
+    IGNORE,
+    SPAN_HEAD_FILE,
+    SPAN_TAGS,
     TOKENIZER_FILE,
     TOKENIZER_FILES,
     TransformerClassifier,
     WindowConfig,
+    new_span_head,
     prepare,
     quiet_loading,
+    span_labels,
 )
 
 log = logging.getLogger(__name__)
@@ -103,6 +114,13 @@ class TransformerTrainConfig(TrainConfig):
     log_steps: int = field(
         default=20, metadata={"help": "optimizer steps between training-loss log lines"}
     )
+    span_loss_weight: float = field(
+        default=0.5,
+        metadata={
+            "help": "weight of the token-level rationale span loss added to the label loss; "
+            "0 trains no span head"
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -130,6 +148,8 @@ class TransformerTrainConfig(TrainConfig):
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)}")
         if not 0 <= self.warmup < 1 or self.max_pos_weight < 1:
             raise ValueError("warmup must be in [0, 1) and max_pos_weight at least 1")
+        if self.span_loss_weight < 0:
+            raise ValueError(f"span_loss_weight must be at least 0, not {self.span_loss_weight}")
 
     @property
     def windows(self) -> WindowConfig:
@@ -245,36 +265,50 @@ def resolve_base(base: str) -> tuple[str, bool]:
 
 
 def _encode_items(items: Sequence[Any], encoder: Encoder) -> Any:
-    """A datasets.Dataset with, per item, its windows (ids, type ids) and 0/1 label row."""
+    """A datasets.Dataset with, per item, its windows (ids, type ids, span labels: one
+    SPAN_TAGS id or IGNORE per token) and 0/1 label row."""
     import datasets
 
     prepared = [prepare(it.text, it.author_context) for it in items]
     windows = encoder.encode([p.text for p in prepared], [p.context for p in prepared])
+    spans = [
+        [span_labels(p, getattr(it, "rationales", None), w) for w in ws]
+        for it, p, ws in zip(items, prepared, windows, strict=True)
+    ]
     return datasets.Dataset.from_dict(
         {
             "id": [it.id for it in items],
             "input_ids": [[w.ids for w in ws] for ws in windows],
             "token_type_ids": [[w.type_ids for w in ws] for ws in windows],
+            "span_labels": spans,
             "labels": label_matrix(items).astype(np.float32).tolist(),
         }
     )
 
 
 def _collate(features: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every window of every item, padded to a multiple of 8; ``window_item`` says whose."""
+    """Every window of every item, padded to a multiple of 8; ``window_item`` says whose,
+    ``span_labels`` (windows, length) each token's span tag (IGNORE where padded)."""
     import torch
 
-    windows, owner = [], []
+    windows, owner, tags = [], [], []
     for k, f in enumerate(features):
-        for ids, types in zip(f["input_ids"], f["token_type_ids"], strict=True):
+        for ids, types, t in zip(
+            f["input_ids"], f["token_type_ids"], f["span_labels"], strict=True
+        ):
             windows.append(Window(ids, types, (0, 0)))
             owner.append(k)
+            tags.append(t)
     ids, mask, types = pad_batch(windows)
+    span = np.full(ids.shape, IGNORE, dtype=np.int64)
+    for row, t in enumerate(tags):
+        span[row, : len(t)] = t
     return {
         "input_ids": torch.from_numpy(ids),
         "attention_mask": torch.from_numpy(mask),
         "token_type_ids": torch.from_numpy(types),
         "window_item": torch.tensor(owner),
+        "span_labels": torch.from_numpy(span),
         "labels": torch.tensor([f["labels"] for f in features], dtype=torch.float32),
     }
 
@@ -314,15 +348,19 @@ def _trainer_class() -> type:
     from transformers import Trainer
 
     class WindowTrainer(Trainer):
-        """Trainer whose loss is BCE on each item's max-over-windows logits."""
+        """Trainer whose loss is BCE on each item's max-over-windows logits, plus
+        ``span_weight`` x the span head's token cross-entropy when the model has one."""
 
         loss_is_scaled_for_ga = False  # a mean over items: let the Trainer divide by accumulation
 
-        def __init__(self, *args: Any, pos_weight: np.ndarray, **kwargs: Any) -> None:
+        def __init__(
+            self, *args: Any, pos_weight: np.ndarray, span_weight: float = 0.0, **kwargs: Any
+        ) -> None:
             super().__init__(*args, **kwargs)
             self.loss_fn = torch.nn.BCEWithLogitsLoss(
                 pos_weight=torch.tensor(pos_weight, dtype=torch.float32)
             )
+            self.span_weight = span_weight
 
         def compute_loss(
             self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, **_: Any
@@ -330,14 +368,46 @@ def _trainer_class() -> type:
             inputs = dict(inputs)
             owner = inputs.pop("window_item")
             labels = inputs.pop("labels")
-            logits = model(**inputs).logits.float()
-            index = owner.unsqueeze(1).expand_as(logits)
-            items = torch.full((labels.shape[0], logits.shape[1]), -torch.inf, device=logits.device)
-            items = items.scatter_reduce(0, index, logits, reduce="amax")
-            loss = self.loss_fn.to(logits.device)(items, labels)
+            tags = inputs.pop("span_labels", None)
+            loss, items = item_loss(
+                model, inputs, owner, labels, tags, self.loss_fn, self.span_weight
+            )
             return (loss, {"logits": items}) if return_outputs else loss
 
     return WindowTrainer
+
+
+def item_loss(
+    model: Any,
+    inputs: dict[str, Any],
+    owner: Any,
+    labels: Any,
+    tags: Any,
+    loss_fn: Any,
+    span_weight: float,
+) -> tuple[Any, Any]:
+    """(loss, item logits): ``loss_fn`` on each item's max-over-windows logits (items,
+    heads), plus ``span_weight`` x the mean token cross-entropy of ``model.span_head``
+    over the tokens of ``tags`` (windows, length) that are not IGNORE (0 when none are)."""
+    import torch
+
+    head = getattr(model, "span_head", None) if span_weight > 0 else None
+    out = model(**inputs, output_hidden_states=head is not None)
+    logits = out.logits.float()
+    index = owner.unsqueeze(1).expand_as(logits)
+    items = torch.full((labels.shape[0], logits.shape[1]), -torch.inf, device=logits.device)
+    items = items.scatter_reduce(0, index, logits, reduce="amax")
+    loss = loss_fn.to(logits.device)(items, labels)
+    if head is not None and tags is not None:
+        token_logits = head(out.hidden_states[-1]).float()
+        total = torch.nn.functional.cross_entropy(
+            token_logits.reshape(-1, len(SPAN_TAGS)),
+            tags.reshape(-1),
+            ignore_index=IGNORE,
+            reduction="sum",
+        )  # a sum and a clamped count: no NaN (and no host sync) when all are masked
+        loss = loss + span_weight * total / (tags != IGNORE).sum().clamp(min=1)
+    return loss, items
 
 
 def _log_callback(progress: Callable[[str], None]) -> Any:
@@ -470,6 +540,7 @@ def _fine_tune(
             compute_metrics=compute_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)],
             pos_weight=pos_weight,
+            span_weight=config.span_loss_weight,
         )
         trainer.remove_callback(ProgressCallback)
         trainer.add_callback(_log_callback(progress))
@@ -501,7 +572,7 @@ def train_transformer(
     check_model_destination(config.out, "transformer", force=config.force)
     source, local_only = resolve_base(config.base)  # first: fails in seconds, before torch loads
     from .data import data_hash, read_annotations
-    from .evaluate import evaluate
+    from .evaluate import evaluate, pr_curve
 
     items = read_annotations(config.data)
     parts = items_by_split(items)
@@ -513,6 +584,15 @@ def train_transformer(
 
     set_seed(config.seed)
     tokenizer, model = _load_base(source, local_only)
+    with_spans = config.span_loss_weight > 0 and any(
+        getattr(i, "rationales", None) for i in parts["train"]
+    )
+    if with_spans:  # a submodule: the Trainer optimises it and keeps it in its checkpoints
+        model.span_head = new_span_head(model.config.hidden_size)
+        annotated = sum(1 for i in parts["train"] if i.rationales)
+        progress(
+            f"span head: {annotated} train items with rationales, loss weight {config.span_loss_weight:g}"
+        )
     positions = getattr(model.config, "max_position_embeddings", 512)
     if config.max_length > positions:
         raise ValueError(
@@ -530,7 +610,7 @@ def train_transformer(
     progress(f"positive-class weights: {weights}")
     dev_probs, summary, history = _fine_tune(config, model, data, pos_weight, progress)
 
-    thresholds = tune_thresholds(label_matrix(parts["dev"]), dev_probs)
+    thresholds = choose_thresholds(label_matrix(parts["dev"]), dev_probs)
     progress(f"thresholds tuned on dev: {thresholds}")
     manifest = Manifest(
         name=config.name,
@@ -544,6 +624,11 @@ def train_transformer(
             "windows": asdict(config.windows),
             "architecture": model.config.model_type,
             "train_items": len(parts["train"]),
+            **(
+                {"span_head": {"file": SPAN_HEAD_FILE, "tags": list(SPAN_TAGS)}}
+                if with_spans
+                else {}
+            ),
         },
         netral_version=__version__,
     )
@@ -556,23 +641,40 @@ def train_transformer(
         model=model,
         max_tokens=CUDA_MAX_TOKENS if cuda else CPU_MAX_TOKENS,
     )
-    metrics: dict[str, Any] = {"training": summary}
+    metrics: dict[str, Any] = {
+        "training": summary,
+        "dev_curve": pr_curve(label_matrix(parts["dev"])[:, 0], dev_probs[:, 0]),
+    }
+    dev = parts["dev"]
+    preds = clf.predict([i.text for i in dev], [i.author_context for i in dev])
+    metrics["dev"] = evaluate(
+        [i.flag for i in dev], [i.categories for i in dev], preds, seed=config.seed
+    )
+    if parts["test"]:
+        test = parts["test"]
+        preds = clf.predict([i.text for i in test], [i.author_context for i in test])
+        metrics |= held_out_metrics(test, preds, thresholds["flag"], _gold_spans(test))
     for split in ("dev", "test"):
-        part = parts[split]
-        if part:
-            preds = clf.predict([i.text for i in part], [i.author_context for i in part])
-            m = evaluate(
-                [i.flag for i in part], [i.categories for i in part], preds, seed=config.seed
-            )
-            metrics[split] = m
+        if split in metrics:
+            m = metrics[split]
+            overlap = m.get("evidence_overlap", {}).get("rate")
             progress(
-                f"{split}: flag F1 {m['flag']['f1']:.3f}, category macro-F1 {m['category_macro_f1']:.3f} (n={m['n']})"
+                f"{split}: flag F1 {m['flag']['f1']:.3f}, category macro-F1 "
+                f"{m['category_macro_f1']:.3f} (n={m['n']})"
+                + (f", evidence overlap {overlap:.3f}" if overlap is not None else "")
             )
     manifest.metrics = metrics
     _write_run_files(config, history)
     clf.save(config.out)
     progress(f"saved {manifest.model_id} to {config.out}")
     return clf, metrics
+
+
+def _gold_spans(items: Sequence[Any]) -> list[list[dict[str, Any]] | None]:
+    """Each item's rationales as the dicts evaluate.evidence_overlap reads (None: none)."""
+    return [
+        [asdict(r) for r in i.rationales] if getattr(i, "rationales", None) else None for i in items
+    ]
 
 
 def _write_run_files(config: TransformerTrainConfig, history: list[dict[str, Any]]) -> None:
