@@ -123,6 +123,13 @@ def main_callback(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
+def _feed_formats_help() -> str:
+    """One paragraph per feed format for --format's help (feeds.FORMATS)."""
+    from .feeds import FORMATS
+
+    return "\n\n".join(FORMATS.splitlines())
+
+
 @app.command()
 @friendly
 def score(
@@ -177,8 +184,32 @@ def score(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Read INPUT as this scraper's format (default: a plain id+text feed, or "
+            "detected from the content). Formats:\n\n" + _feed_formats_help(),
+        ),
+    ] = None,
+    collapse: Annotated[
+        bool | None,
+        typer.Option(
+            "--collapse/--no-collapse",
+            help="Score each cluster of reposts and near-duplicates once and copy its "
+            "result (adds cluster_id, cluster_size). Default: on for a scraped feed, off "
+            "for a plain one.",
+        ),
+    ] = None,
+    keep_text: Annotated[
+        bool, typer.Option("--keep-text", help="Add each row's text to the output.")
+    ] = False,
 ) -> None:
-    """Score every row of INPUT; bad rows go to the error file and never stop the run."""
+    """Score every row of INPUT; bad rows go to the error file and never stop the run.
+
+    INPUT may be a plain feed (rows with id and text) or a scraper's output (X, TikTok,
+    Instagram, Facebook, YouTube, Telegram, WhatsApp, news articles): its metadata
+    (platform, author, time, url, relation) is added to each output row."""
     from .batch import NothingScored, ScoreOptions, score_file
 
     options = ScoreOptions(
@@ -196,6 +227,9 @@ def score(
         force=force,
         shard_rows=shard_rows,
         shard_format=shard_format,
+        format=format,
+        collapse=collapse,
+        keep_text=keep_text,
     )
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
@@ -249,6 +283,12 @@ def _print_summary(summary: Summary) -> None:
         f"{s.flagged:,} flagged ({share:.1%}); {s.seconds:.1f} s, {s.rows_per_s:,.0f} rows/s",
         markup=False,
     )
+    if s.clusters is not None:
+        console.print(
+            f"collapse: {s.clusters:,} clusters, {s.model_calls:,} rows sent to the model; "
+            f"{s.saving:.1%} of model calls saved",
+            markup=False,
+        )
     for name, n in s.per_category.items():
         console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
 
