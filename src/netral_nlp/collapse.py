@@ -28,6 +28,7 @@ the same universal hashing scheme.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import OrderedDict
@@ -115,12 +116,13 @@ class Clusterer:
     def assign(self, rows: Sequence[Row]) -> list[tuple[int, bool]]:
         """(cluster, is_new) for each row, in order; a new cluster's representative is
         that row."""
-        keys = [hash(dedup_key(row.text)) for row in rows]
+        texts = [dedup_key(row.text) for row in rows]
+        keys = [hash(text) for text in texts]
         shingled = {
             i: shingles
-            for i, row in enumerate(rows)
+            for i, text in enumerate(texts)
             if keys[i] not in self._by_text
-            and len(shingles := _shingles(dedup_key(row.text))) >= self.config.min_shingles
+            and len(shingles := _shingles(text)) >= self.config.min_shingles
         }
         sigs = dict(zip(shingled, self._signatures(list(shingled.values())), strict=True))
         out: list[tuple[int, bool]] = []
@@ -181,7 +183,7 @@ class Clusterer:
         at least the threshold, or None."""
         slots = {
             s
-            for band, key in zip(self._bands, self._band_keys(sig))
+            for band, key in zip(self._bands, self._band_keys(sig), strict=True)
             if (s := band.get(key)) is not None
         }
         if not slots:
@@ -198,12 +200,12 @@ class Clusterer:
         slot = self._inserted % self.config.window
         self._inserted += 1
         if self._slot_cluster[slot] >= 0:
-            for band, key in zip(self._bands, self._band_keys(self._sigs[slot])):
+            for band, key in zip(self._bands, self._band_keys(self._sigs[slot]), strict=True):
                 if band.get(key) == slot:
                     del band[key]
         self._sigs[slot] = sig
         self._slot_cluster[slot] = cluster
-        for band, key in zip(self._bands, self._band_keys(sig)):
+        for band, key in zip(self._bands, self._band_keys(sig), strict=True):
             band[key] = slot
 
 
@@ -212,7 +214,7 @@ def _shingles(key: str) -> list[str]:
     words = key.split()
     if len(words) < 2:
         return words
-    return list(dict.fromkeys(f"{a} {b}" for a, b in zip(words, words[1:])))
+    return list(dict.fromkeys(f"{a} {b}" for a, b in itertools.pairwise(words)))
 
 
 class ResultCache:

@@ -33,8 +33,17 @@ def feed_format(source: str | Path, fields: FieldMap, forced: str | None = None)
         return None
     try:
         fmt, _ = file_format(source)
-    except InputError:
-        return feeds.detect_format(source)  # .json, .txt, ...: an adapter or an error
+    except InputError:  # .json, .txt, ...: a scraper's export, or nothing netral reads
+        try:
+            return feeds.detect_format(source)
+        except InputError:
+            if not Path(source).is_file():
+                raise
+            raise InputError(
+                f"{source}: unknown input format; expected .jsonl, .csv or .parquet "
+                f"(optionally .gz), or a scraper's export: name it with --format "
+                f"({', '.join(feeds.format_names())})"
+            ) from None
     if fmt == "parquet" or _looks_plain(source, fields):
         return None
     try:
