@@ -23,6 +23,7 @@ from netral_nlp.cli import app
 from netral_nlp.collapse import Clusterer, ResultCache, dedup_key
 from netral_nlp.io import Row
 from netral_nlp.prediction import FEED_FIELDS, OUTPUT_FIELDS
+from netral_nlp.scored import read_scored
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 PREDICTION = ("score", "flag", "categories", "category_scores", "evidence", "evidence_spans")
@@ -339,3 +340,5 @@ def test_kill_9_then_resume_with_collapse_keeps_the_invariant_and_the_clusters(
         counts[r["cluster_id"]] = counts.get(r["cluster_id"], 0) + 1
     assert sizes == {c: n for c, n in counts.items() if n > 1}
     assert json.loads((directory / "manifest.json").read_text())["sidecars"] == ["clusters.jsonl"]
+    final = {str(r["id"]): r["cluster_size"] for r in read_scored(directory, require_text=False)}
+    assert final == {str(r["id"]): counts[r["cluster_id"]] for r in written}

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .collapse import Clusterer, ResultCache
+from .collapse import CLUSTERS_FILE, Clusterer, ResultCache
 from .inputs import feed_format, read_input
 from .io import (
     STDIO,
@@ -62,7 +62,7 @@ from .shards import SHARD_FORMATS, input_fingerprint, open_run
 
 BATCH_SIZE = 2048  # rows per predict call: large enough to amortise, small enough to stream
 STDOUT_ERRORS = Path("netral-errors.jsonl")
-CLUSTERS_FILE = "clusters.jsonl"  # run directory: final size of each cluster of 2 or more
+
 _IN_FLIGHT_PER_WORKER = 2  # chunks queued per process: enough to hide I/O, memory stays flat
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 

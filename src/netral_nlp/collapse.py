@@ -41,6 +41,7 @@ import numpy as np
 from .io import Row
 
 REPOST_RELATIONS = frozenset({"repost", "forward"})
+CLUSTERS_FILE = "clusters.jsonl"  # run directory: final size of each cluster of 2 or more
 _PRIME = np.uint64(4294967291)  # the largest prime below 2**32: (a*h + b) fits in uint64
 _URL = re.compile(r"(?:https?://|www\.)\S+")
 _MENTION = re.compile(r"@\w+")
