@@ -22,8 +22,9 @@ entry per representative (~80 MB at the defaults). A near-duplicate of a represe
 older than the window starts a new cluster; exact copies and reposts are always found.
 
 datasketch's MinHash hashes one row at a time (~100 us a row) and its LSH index grows
-without bound; the signatures here are computed for a whole chunk at once with numpy, with
-the same universal hashing scheme.
+without bound; the signatures here are computed for a whole chunk at once with numpy
+(multiply-shift hashing of word-bigram hashes), and the band tables hold one integer key
+per band and representative.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ from .io import Row
 
 REPOST_RELATIONS = frozenset({"repost", "forward"})
 CLUSTERS_FILE = "clusters.jsonl"  # run directory: final size of each cluster of 2 or more
-_PRIME = np.uint64(4294967291)  # the largest prime below 2**32: (a*h + b) fits in uint64
-_URL = re.compile(r"(?:https?://|www\.)\S+")
-_MENTION = re.compile(r"@\w+")
-_RT = re.compile(r"^\s*rt\b:?\s*", re.IGNORECASE)
+_LINKS = re.compile(r"(?:https?://|www\.)\S+|@\w+")  # URLs and mentions
+_SHIFT = np.uint64(32)
+_BIGRAM = np.uint64(0x9E3779B97F4A7C15)  # mixes two word hashes into a bigram's
+_WORD_CACHE = 1 << 20  # word hashes kept; the cache is emptied when full
 _NON_WORD = re.compile(r"[\W_]+")
 _HASH_ROWS = 512  # rows whose shingles are hashed at once: bounds the temporary matrix
 
@@ -58,8 +59,10 @@ def dedup_key(text: str) -> str:
     Cheaper than text.normalise (no stemming or slang), which matters at a million rows,
     and stricter: words that differ only by stem stay different.
     """
-    body = _MENTION.sub(" ", _URL.sub(" ", text))
-    body = _NON_WORD.sub(" ", _RT.sub("", body)).casefold().strip()
+    linked = "@" in text or "://" in text or "www." in text  # skips a regex pass on most
+    body = _NON_WORD.sub(" ", (_LINKS.sub(" ", text) if linked else text).casefold()).strip()
+    if body == "rt" or body.startswith("rt "):
+        body = body[3:]
     return body or " ".join(text.casefold().split())
 
 
@@ -71,7 +74,7 @@ class CollapseConfig:
     num_perm: int = 64  # MinHash permutations: the estimate's std is 0.05 at J = 0.8
     bands: int = 16  # LSH bands of num_perm / bands rows: candidates from J ~ 0.5
     window: int = 50_000  # recent representatives searched for near-duplicates
-    min_shingles: int = 4  # shorter texts are matched exactly only
+    min_shingles: int = 4  # texts of fewer bigrams are matched exactly only
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -95,13 +98,18 @@ class Clusterer:
         self._by_id: dict[int, int] = {}  # hash of a row's id -> its cluster
         self._by_text: dict[int, int] = {}  # hash of a dedup_key -> its cluster
         rng = np.random.default_rng(config.seed)
-        self._a = rng.integers(1, int(_PRIME), config.num_perm, dtype=np.uint64)
-        self._b = rng.integers(0, int(_PRIME), config.num_perm, dtype=np.uint64)
-        self._rows_per_band = config.num_perm // config.bands
+        top = np.iinfo(np.uint32).max
+        self._a = rng.integers(1, top, config.num_perm, dtype=np.uint32) | np.uint32(1)
+        self._b = rng.integers(0, top, config.num_perm, dtype=np.uint32)
+        self._band_mix = rng.integers(
+            1, np.iinfo(np.uint64).max, config.num_perm // config.bands, dtype=np.uint64
+        )
         self._sigs = np.zeros((config.window, config.num_perm), dtype=np.uint32)
+        self._slot_keys = np.zeros((config.window, config.bands), dtype=np.uint64)
         self._slot_cluster = np.full(config.window, -1, dtype=np.int64)
         self._bands: list[dict[int, int]] = [{} for _ in range(config.bands)]
         self._inserted = 0
+        self._words: dict[str, int] = {}
 
     @property
     def clusters(self) -> int:
@@ -119,25 +127,27 @@ class Clusterer:
         that row."""
         texts = [dedup_key(row.text) for row in rows]
         keys = [hash(text) for text in texts]
-        shingled = {
-            i: shingles
+        words = {
+            i: split
             for i, text in enumerate(texts)
             if keys[i] not in self._by_text
-            and len(shingles := _shingles(text)) >= self.config.min_shingles
+            and len(split := text.split()) > self.config.min_shingles
         }
-        sigs = dict(zip(shingled, self._signatures(list(shingled.values())), strict=True))
+        sigs = self._signatures(list(words.values()))
+        band_keys = self._band_keys(sigs).tolist()
+        position = {i: k for k, i in enumerate(words)}
         out: list[tuple[int, bool]] = []
         for i, row in enumerate(rows):
             cluster = self._repost_of(row)
             if cluster is None:
                 cluster = self._by_text.get(keys[i])
-            sig = sigs.get(i)
-            if cluster is None and sig is not None:
-                cluster = self._near(sig)
+            k = position.get(i)
+            if cluster is None and k is not None:
+                cluster = self._near(sigs[k], band_keys[k])
             if cluster is None:
                 cluster = self._new_cluster(row.id)
-                if sig is not None:
-                    self._index(sig, cluster)
+                if k is not None:
+                    self._index(sigs[k], band_keys[k], cluster)
                 out.append((cluster, True))
             else:
                 self._sizes[cluster] += 1
@@ -160,62 +170,73 @@ class Clusterer:
         self._sizes[cluster] = 1
         return cluster
 
-    def _signatures(self, shingle_sets: list[list[str]]) -> list[np.ndarray]:
-        """MinHash signatures (uint32, num_perm each) of many shingle sets at once:
-        min over shingles of (a*h + b) mod p, h the shingle's crc32 (stable across runs,
-        unlike hash())."""
-        out: list[np.ndarray] = []
-        for lo in range(0, len(shingle_sets), _HASH_ROWS):
-            part = shingle_sets[lo : lo + _HASH_ROWS]
-            hashes = np.fromiter(
-                (zlib.crc32(s.encode()) for shingles in part for s in shingles), dtype=np.uint64
+    def _signatures(self, texts: list[list[str]]) -> np.ndarray:
+        """MinHash signatures, (len(texts), num_perm) uint32, of the word bigrams of each
+        text (a list of at least two words), computed for many texts at once: min over
+        bigrams h of (a*h + b) mod 2**32, h the top 32 bits of a 64-bit mix of the two
+        words' crc32 (stable across runs, unlike hash()). 32-bit arithmetic halves the
+        memory traffic of the (bigrams x num_perm) matrix, the cost of this step."""
+        out = np.empty((len(texts), self.config.num_perm), dtype=np.uint32)
+        for lo in range(0, len(texts), _HASH_ROWS):
+            part = texts[lo : lo + _HASH_ROWS]
+            lengths = np.fromiter(map(len, part), dtype=np.int64, count=len(part))
+            flat = np.fromiter(
+                map(self._word_hash, itertools.chain.from_iterable(part)),
+                dtype=np.uint64,
+                count=int(lengths.sum()),
             )
-            starts = np.cumsum([0] + [len(s) for s in part[:-1]])
-            matrix = (hashes[:, None] * self._a + self._b) % _PRIME
-            out.extend(np.minimum.reduceat(matrix, starts, axis=0).astype(np.uint32))
+            follows = np.ones(len(flat) - 1, dtype=bool)  # word i+1 is in word i's text
+            follows[np.cumsum(lengths)[:-1] - 1] = False
+            bigrams = (((flat[:-1] * _BIGRAM + flat[1:]) >> _SHIFT)[follows]).astype(np.uint32)
+            starts = np.concatenate([[0], np.cumsum(lengths - 1)[:-1]])
+            hashed = bigrams[:, None] * self._a + self._b
+            out[lo : lo + len(part)] = np.minimum.reduceat(hashed, starts, axis=0)
         return out
 
-    def _band_keys(self, sig: np.ndarray) -> list[int]:
-        r = self._rows_per_band
-        return [hash(sig[b * r : (b + 1) * r].tobytes()) for b in range(self.config.bands)]
+    def _word_hash(self, word: str) -> int:
+        value = self._words.get(word)
+        if value is None:
+            if len(self._words) >= _WORD_CACHE:
+                self._words.clear()
+            value = self._words[word] = zlib.crc32(word.encode("utf-8", "surrogatepass"))
+        return value
 
-    def _near(self, sig: np.ndarray) -> int | None:
+    def _band_keys(self, sigs: np.ndarray) -> np.ndarray:
+        """(rows, bands) uint64: each band's rows of the signature mixed into one key."""
+        r = self.config.num_perm // self.config.bands
+        banded = sigs.reshape(len(sigs), self.config.bands, r).astype(np.uint64)
+        return (banded * self._band_mix).sum(axis=2, dtype=np.uint64)
+
+    def _near(self, sig: np.ndarray, keys: list[int]) -> int | None:
         """The cluster of the most similar recent representative with estimated Jaccard
         at least the threshold, or None."""
         slots = {
             s
-            for band, key in zip(self._bands, self._band_keys(sig), strict=True)
+            for band, key in zip(self._bands, keys, strict=True)
             if (s := band.get(key)) is not None
         }
         if not slots:
             return None
-        candidates = np.fromiter(slots, dtype=np.int64)
+        candidates = np.fromiter(slots, dtype=np.int64, count=len(slots))
         similarity = (self._sigs[candidates] == sig).mean(axis=1)
         best = int(np.argmax(similarity))
         if similarity[best] < self.config.threshold:
             return None
         return int(self._slot_cluster[candidates[best]])
 
-    def _index(self, sig: np.ndarray, cluster: int) -> None:
+    def _index(self, sig: np.ndarray, keys: list[int], cluster: int) -> None:
         """Add a representative to the LSH window, dropping the oldest when full."""
         slot = self._inserted % self.config.window
         self._inserted += 1
         if self._slot_cluster[slot] >= 0:
-            for band, key in zip(self._bands, self._band_keys(self._sigs[slot]), strict=True):
+            for band, key in zip(self._bands, self._slot_keys[slot].tolist(), strict=True):
                 if band.get(key) == slot:
                     del band[key]
         self._sigs[slot] = sig
+        self._slot_keys[slot] = keys
         self._slot_cluster[slot] = cluster
-        for band, key in zip(self._bands, self._band_keys(sig), strict=True):
+        for band, key in zip(self._bands, keys, strict=True):
             band[key] = slot
-
-
-def _shingles(key: str) -> list[str]:
-    """Distinct word bigrams of a dedup key (its single word when it has one)."""
-    words = key.split()
-    if len(words) < 2:
-        return words
-    return list(dict.fromkeys(f"{a} {b}" for a, b in itertools.pairwise(words)))
 
 
 class ResultCache:
