@@ -53,7 +53,7 @@ def assign(rows: list[Row]) -> list[tuple[int, bool]]:
 
 def test_a_repost_joins_its_parents_cluster_through_the_relation_ids():
     rows = [
-        Row(1, "p", POST, None),
+        Row(1, "p", POST, None, {"relation": None}),
         Row(
             2,
             "rt",

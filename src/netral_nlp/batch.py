@@ -90,7 +90,7 @@ class ScoreOptions:
     format: str | None = None  # a feed adapter's name (feeds.FORMATS); None: detect
     collapse: bool | None = None  # None: on for a scraped feed, off for a plain one
     keep_text: bool = False  # add the input text to each output row
-    cache_rows: int = 50_000  # cluster results kept for later duplicates (~1 KB each)
+    cache_rows: int = 20_000  # cluster results kept for later duplicates (~1.5 KB each)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.workers < 0 or self.shard_rows < 1 or self.cache_rows < 1:

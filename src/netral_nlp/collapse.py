@@ -153,7 +153,8 @@ class Clusterer:
                 self._sizes[cluster] += 1
                 out.append((cluster, False))
             self._by_text.setdefault(keys[i], cluster)
-            self._by_id.setdefault(hash(str(row.id)), cluster)
+            if row.meta is not None:  # only a scraped feed's rows name their parents
+                self._by_id.setdefault(hash(str(row.id)), cluster)
         return out
 
     def _repost_of(self, row: Row) -> int | None:
