@@ -10,6 +10,13 @@ encode the output rows, and writes them back in input order to one of:
   in an error file;
 * a directory: a resumable run of complete shards (shards.py).
 
+A scraped feed (feeds/, chosen by inputs.py) adds its canonical metadata to each output
+row. With collapse (on by default for scraped feeds), reposts and near-duplicates are
+grouped as they stream in (collapse.py), each cluster's representative alone is sent to
+the model, and its result is fanned out, from a bounded cache, to every member, with
+``cluster_id`` and ``cluster_size`` (the size known when the row is written; a run
+directory also gets ``clusters.jsonl``, the final size of every cluster of two or more).
+
 It prints nothing: it returns a :class:`Summary` and reports progress through a
 callback, so the CLI owns the progress bar and the summary lines.
 """
@@ -31,16 +38,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .io import STDIO, Chunk, FieldMap, InputError, Rejection, Row, read_chunks, to_row
+import numpy as np
+
+from .collapse import CLUSTERS_FILE, Clusterer, ResultCache
+from .inputs import feed_format, read_input
+from .io import (
+    STDIO,
+    Chunk,
+    FieldMap,
+    InputError,
+    Rejection,
+    Row,
+    chunk_items,
+    read_chunks,
+    to_row,
+)
 from .labels import CATEGORY_NAMES
 from .manifest import MANIFEST_FILE, Manifest
 from .model import Classifier, default_model_dir, load_model
 from .output import Encoded, ErrorFile, RowWriter, encode_rows, output_errors, output_format
-from .prediction import Prediction
+from .prediction import FEED_FIELDS, OUTPUT_FIELDS, Prediction, output_fields
 from .shards import SHARD_FORMATS, input_fingerprint, open_run
 
 BATCH_SIZE = 2048  # rows per predict call: large enough to amortise, small enough to stream
 STDOUT_ERRORS = Path("netral-errors.jsonl")
+
 _IN_FLIGHT_PER_WORKER = 2  # chunks queued per process: enough to hide I/O, memory stays flat
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -67,10 +89,22 @@ class ScoreOptions:
     shard_rows: int = 100_000  # directory output: input records per shard (whole chunks)
     shard_format: str = "jsonl"  # directory output: "jsonl" or "parquet"
     flag_threshold: float | None = None  # replaces the model's flag threshold (--min-precision)
+    format: str | None = None  # a feed adapter's name (feeds.FORMATS); None: detect
+    collapse: bool | None = None  # None: on for a scraped feed, off for a plain one
+    keep_text: bool = False  # add the input text to each output row
+    cache_rows: int = 20_000  # cluster results kept for later duplicates (~1.5 KB each)
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.workers < 0 or self.gpus < 0 or self.shard_rows < 1:
-            raise ValueError("batch_size and shard_rows must be >= 1, workers and gpus >= 0")
+        if (
+            self.batch_size < 1
+            or self.workers < 0
+            or self.gpus < 0
+            or self.shard_rows < 1
+            or self.cache_rows < 1
+        ):
+            raise ValueError(
+                "batch_size, shard_rows and cache_rows must be >= 1, workers and gpus >= 0"
+            )
         if self.shard_format not in SHARD_FORMATS:
             raise ValueError(
                 f"shard_format must be one of {SHARD_FORMATS}, not {self.shard_format!r}"
@@ -90,6 +124,8 @@ class Summary:
     scored: int = 0
     rejected: int = 0
     flagged: int = 0
+    model_calls: int = 0  # rows the model scored: fewer than ``scored`` with collapse
+    clusters: int | None = None  # with collapse: distinct clusters among the rows read
     per_category: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CATEGORY_NAMES, 0))
     seconds: float = 0.0
     rows_per_s: float = 0.0
@@ -102,8 +138,14 @@ class Summary:
         self.scored += counts["scored"]
         self.rejected += counts["rejected"]
         self.flagged += counts["flagged"]
+        self.model_calls += counts.get("model_calls", counts["scored"])
         for name, n in counts["per_category"].items():
             self.per_category[name] = self.per_category.get(name, 0) + n
+
+    @property
+    def saving(self) -> float:
+        """Share of the scored rows the model did not have to score (collapse)."""
+        return 1.0 - self.model_calls / self.scored if self.scored else 0.0
 
 
 class NothingScored(InputError):
@@ -177,6 +219,7 @@ class _Scored:
     payload: Encoded
     flagged: int
     per_category: dict[str, int]
+    model_calls: int | None = None  # None: one per row
 
 
 def _output_rows(
@@ -205,6 +248,7 @@ def _counts(chunk: Chunk, scored: _Scored) -> dict[str, Any]:
         "rejected": len(chunk.rejections),
         "flagged": scored.flagged,
         "per_category": scored.per_category,
+        "model_calls": len(chunk.rows) if scored.model_calls is None else scored.model_calls,
     }
 
 
@@ -214,9 +258,19 @@ def _batch(chunk: Chunk) -> tuple[list[Any], list[str], list[str | None]]:
     return [r.id for r in rows], [r.text for r in rows], [r.author_context for r in rows]
 
 
+def _work(
+    clf: Classifier, fmt: str | None, batch: tuple[list[Any], list[str], list[str | None]]
+) -> Any:
+    """A chunk's encoded rows and counts (_Scored), or with ``fmt`` None its bare output
+    rows, for the parent to fan out (collapse) and encode."""
+    if fmt is None:
+        return _output_rows(clf, *batch)[0]
+    return _score_batch(clf, fmt, *batch)
+
+
 def _scored(
-    chunks: Iterator[Chunk], options: ScoreOptions, fmt: str
-) -> Iterator[tuple[Chunk, _Scored]]:
+    chunks: Iterator[Chunk], options: ScoreOptions, fmt: str | None
+) -> Iterator[tuple[Chunk, Any]]:
     """Each chunk with its scores, in input order. The model is loaded here only when
     scoring here: with one worker, or an input of one chunk (where starting processes
     would cost more than they save); otherwise each process loads it. A transformer on
@@ -228,7 +282,7 @@ def _scored(
     if workers == 1 or len(head) < 2:
         clf = load_scoring_model(options.model, options.runtime, options.flag_threshold)
         for chunk in stream:
-            yield chunk, _score_batch(clf, fmt, *_batch(chunk))
+            yield chunk, _work(clf, fmt, _batch(chunk))
     else:
         yield from _scored_in_processes(stream, options, fmt, workers, devices)
 
@@ -254,10 +308,10 @@ def _gpu_devices(options: ScoreOptions) -> list[str]:
 def _scored_in_processes(
     chunks: Iterator[Chunk],
     options: ScoreOptions,
-    fmt: str,
+    fmt: str | None,
     workers: int,
     devices: list[str] | None = None,
-) -> Iterator[tuple[Chunk, _Scored]]:
+) -> Iterator[tuple[Chunk, Any]]:
     # spawn, not fork: no inherited lock or output file descriptors, no forked threads
     # (torch, onnxruntime, rich's refresh thread); each process loads the model once.
     # With ``devices`` (one per worker), each process takes one from a queue and sees only it.
@@ -282,7 +336,7 @@ def _scored_in_processes(
         pool.shutdown(wait=not pending, cancel_futures=True)
 
 
-def _result(chunk: Chunk, future: Future[_Scored]) -> tuple[Chunk, _Scored]:
+def _result(chunk: Chunk, future: Future[Any]) -> tuple[Chunk, Any]:
     try:
         return chunk, future.result()
     except BrokenProcessPool:
@@ -309,7 +363,7 @@ def load_scoring_model(
 def _init_worker(
     model: Path | None,
     runtime: str,
-    fmt: str,
+    fmt: str | None,
     threads: int,
     flag_threshold: float | None,
     device_queue: Any = None,
@@ -337,10 +391,132 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
 
-def _score_in_worker(batch: tuple[list[Any], list[str], list[str | None]]) -> _Scored:
+def _score_in_worker(batch: tuple[list[Any], list[str], list[str | None]]) -> Any:
     if "error" in _worker:
         raise _worker["error"]
-    return _score_batch(_worker["clf"], _worker["fmt"], *batch)
+    return _work(_worker["clf"], _worker["fmt"], batch)
+
+
+# --------------------------------------------------------------------------- feeds, collapse
+
+
+@dataclass
+class _Plan:
+    """One chunk's way through collapse: the rows the model scores, and for each row of
+    the chunk its cluster (None without collapse) and its index among the scored rows
+    (None: the cluster's result comes from the cache)."""
+
+    chunk: Chunk
+    to_score: list[Row]
+    entries: list[tuple[int | None, int | None]]
+
+
+class _Pipeline:
+    """What a run adds to plain scoring: the feed's metadata columns, the input text, and
+    collapse. ``plain`` runs take the original path, where processes encode the rows."""
+
+    def __init__(self, options: ScoreOptions) -> None:
+        self.feed = feed_format(options.input, options.fields, options.format)
+        collapse = options.collapse if options.collapse is not None else self.feed is not None
+        self.keep_text = options.keep_text
+        self.columns = output_fields(self.feed is not None, self.keep_text, collapse)
+        self.clusterer = Clusterer() if collapse else None
+        workers = options.workers or os.cpu_count() or 1
+        in_flight = (_IN_FLIGHT_PER_WORKER * workers + 3) * options.batch_size
+        self.cache = ResultCache(max(options.cache_rows, 2 * in_flight))
+        self.options = options
+
+    @property
+    def plain(self) -> bool:
+        return self.columns == OUTPUT_FIELDS
+
+    def chunks(self, skip: int = 0) -> Iterator[Chunk]:
+        """The input's chunks after the first ``skip`` records. With collapse, the first
+        ``skip`` rows are read and clustered first (a resumed run), so clusters are those
+        of an uninterrupted run."""
+        o = self.options
+        if self.plain:
+            return read_chunks(o.input, o.fields, o.batch_size, skip=skip)
+        if self.clusterer is None or not skip:
+            return chunk_items(
+                o.input, read_input(o.input, o.fields, self.feed, skip), o.batch_size, skip
+            )
+        items = read_input(o.input, o.fields, self.feed)
+        left = skip
+        while left and (head := list(itertools.islice(items, min(left, o.batch_size)))):
+            left -= len(head)
+            self.clusterer.assign([r for r in head if isinstance(r, Row)])
+        return chunk_items(o.input, items, o.batch_size, skip)
+
+    def scored(self, chunks: Iterator[Chunk], fmt: str) -> Iterator[tuple[Chunk, _Scored]]:
+        """Each chunk with its encoded output rows and counts, in input order."""
+        if self.plain:
+            yield from _scored(chunks, self.options, fmt)
+            return
+        plans: deque[_Plan] = deque()
+
+        def to_score() -> Iterator[Chunk]:
+            for chunk in chunks:
+                plans.append(self._plan(chunk))
+                yield Chunk(chunk.start, rows=plans[-1].to_score)
+
+        for _, results in _scored(to_score(), self.options, None):
+            plan = plans.popleft()
+            yield plan.chunk, self._assemble(plan, results, fmt)
+
+    def _plan(self, chunk: Chunk) -> _Plan:
+        if self.clusterer is None:
+            return _Plan(chunk, chunk.rows, [(None, i) for i in range(len(chunk.rows))])
+        to_score: list[Row] = []
+        entries: list[tuple[int | None, int | None]] = []
+        for row, (cluster, new) in zip(chunk.rows, self.clusterer.assign(chunk.rows), strict=True):
+            if not new and cluster in self.cache:
+                self.cache.touch(cluster)
+                entries.append((cluster, None))
+            else:  # a representative, or a member whose cluster's result was evicted
+                self.cache.reserve(cluster)
+                entries.append((cluster, len(to_score)))
+                to_score.append(row)
+        return _Plan(chunk, to_score, entries)
+
+    def _assemble(self, plan: _Plan, results: list[dict[str, Any]], fmt: str) -> _Scored:
+        """The output rows of a chunk: each row's own or its cluster's result, its id,
+        and the extra columns."""
+        rows: list[dict[str, Any]] = []
+        per_category = dict.fromkeys(CATEGORY_NAMES, 0)
+        feed, clusterer = self.feed is not None, self.clusterer
+        for row, (cluster, index) in zip(plan.chunk.rows, plan.entries, strict=True):
+            if index is not None:
+                base = results[index]
+                if cluster is not None:
+                    self.cache.put(cluster, base)
+            else:
+                assert cluster is not None
+                base = self.cache.get(cluster)
+            out = base | {"id": row.id}
+            if feed:
+                meta = row.meta or {}
+                out.update((name, meta.get(name)) for name in FEED_FIELDS)
+            if self.keep_text:
+                out["text"] = row.text
+            if clusterer is not None and cluster is not None:
+                out["cluster_id"] = clusterer.rep_ids[cluster]
+                out["cluster_size"] = clusterer.size(cluster)
+            for name in out["categories"]:
+                per_category[name] = per_category.get(name, 0) + 1
+            rows.append(out)
+        flagged = sum(r["flag"] for r in rows)
+        return _Scored(encode_rows(rows, fmt), flagged, per_category, len(plan.to_score))
+
+    def cluster_table(self) -> Iterator[dict[str, Any]]:
+        """``{"cluster_id", "cluster_size"}`` of every cluster of two or more rows."""
+        assert self.clusterer is not None
+        sizes = self.clusterer.sizes()
+        for cluster in np.flatnonzero(sizes > 1):
+            yield {
+                "cluster_id": self.clusterer.rep_ids[cluster],
+                "cluster_size": int(sizes[cluster]),
+            }
 
 
 # --------------------------------------------------------------------------- where rows go
@@ -420,7 +596,8 @@ def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Su
     out = _output_file(options)
     fmt = output_format(out) if out else "jsonl"
     errors = _errors_file(options, out)
-    chunks = read_chunks(options.input, options.fields, options.batch_size)
+    pipeline = _Pipeline(options)
+    chunks = pipeline.chunks()
     summary = Summary(output=out)
     partial = _partial(out) if out else None
     hint = "nothing was left at OUTPUT; free space and run again"
@@ -428,8 +605,11 @@ def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Su
         with output_errors(out or "stdout", hint):
             if out:
                 out.parent.mkdir(parents=True, exist_ok=True)
-            with ErrorFile(errors) as rejects, RowWriter(partial, fmt) as writer:
-                for chunk, scored in _scored(chunks, options, fmt):
+            with (
+                ErrorFile(errors) as rejects,
+                RowWriter(partial, fmt, pipeline.columns) as writer,
+            ):
+                for chunk, scored in pipeline.scored(chunks, fmt):
                     writer.write(scored.payload)
                     rejects.write(chunk.rejections)
                     summary.merge(_counts(chunk, scored))
@@ -442,6 +622,8 @@ def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Su
             with contextlib.suppress(OSError):  # never hide the error that brought us here
                 partial.unlink(missing_ok=True)
     summary.errors_path = errors if rejects.count else None
+    if pipeline.clusterer is not None:
+        summary.clusters = pipeline.clusterer.clusters
     return summary, summary.rows_read
 
 
@@ -455,6 +637,7 @@ def _score_to_directory(
         )
     fingerprint = input_fingerprint(options.input)
     model_id = _model_id(options.model)
+    pipeline = _Pipeline(options)
     processed = 0
     hint = "completed shards are kept: free space and run again with --resume"
     with (
@@ -468,16 +651,20 @@ def _score_to_directory(
             shard_rows=options.shard_rows,
             resume=options.resume,
             force=options.force,
+            columns=pipeline.columns,
         ) as run,
     ):
-        chunks = read_chunks(options.input, options.fields, options.batch_size, skip=run.skip)
-        for chunk, scored in _scored(chunks, options, run.format):
+        chunks = pipeline.chunks(skip=run.skip)
+        for chunk, scored in pipeline.scored(chunks, run.format):
             run.write(chunk, scored.payload, _counts(chunk, scored))
             processed += chunk.size
             if progress:
                 progress(chunk.size)
-        run.finish()
+        clustered = pipeline.clusterer is not None
+        run.finish({CLUSTERS_FILE: pipeline.cluster_table()} if clustered else None)
     summary = Summary(output=directory)
+    if pipeline.clusterer is not None:
+        summary.clusters = pipeline.clusterer.clusters
     for shard in run.shards:
         summary.merge(shard)
     if summary.rejected:

@@ -128,6 +128,13 @@ def main_callback(
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
 
 
+def _feed_formats_help() -> str:
+    """One paragraph per feed format for --format's help (feeds.FORMATS)."""
+    from .feeds import FORMATS
+
+    return "\n\n".join(FORMATS.splitlines())
+
+
 @app.command()
 @friendly
 def score(
@@ -213,8 +220,32 @@ def score(
             min=0, help="Transformer models: GPUs to use, one worker each (0 = every visible GPU)."
         ),
     ] = 0,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Read INPUT as this scraper's format (default: a plain id+text feed, or "
+            "detected from the content). Formats:\n\n" + _feed_formats_help(),
+        ),
+    ] = None,
+    collapse: Annotated[
+        bool | None,
+        typer.Option(
+            "--collapse/--no-collapse",
+            help="Score each cluster of reposts and near-duplicates once and copy its "
+            "result (adds cluster_id, cluster_size). Default: on for a scraped feed, off "
+            "for a plain one.",
+        ),
+    ] = None,
+    keep_text: Annotated[
+        bool, typer.Option("--keep-text", help="Add each row's text to the output.")
+    ] = False,
 ) -> None:
-    """Score every row of INPUT; bad rows go to the error file and never stop the run."""
+    """Score every row of INPUT; bad rows go to the error file and never stop the run.
+
+    INPUT may be a plain feed (rows with id and text) or a scraper's output (X, TikTok,
+    Instagram, Facebook, YouTube, Telegram, WhatsApp, news articles): its metadata
+    (platform, author, time, url, relation) is added to each output row."""
     from .batch import NothingScored, ScoreOptions, score_file
 
     flag_threshold = None
@@ -243,9 +274,14 @@ def score(
         shard_format=shard_format,
         flag_threshold=flag_threshold,
         gpus=gpus,
+        format=format,
+        collapse=collapse,
+        keep_text=keep_text,
     )
     if address is not None and engine is not Engine.ray:
         _fail("--address applies to --engine ray")
+    if engine is Engine.ray and (format is not None or collapse or keep_text):
+        _fail("--format, --collapse and --keep-text run on --engine local only (docs/ray.md)")
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
         try:
@@ -303,6 +339,12 @@ def _print_summary(summary: Summary) -> None:
         f"{s.flagged:,} flagged ({share:.1%}); {s.seconds:.1f} s, {s.rows_per_s:,.0f} rows/s",
         markup=False,
     )
+    if s.clusters is not None:
+        console.print(
+            f"collapse: {s.clusters:,} clusters, {s.model_calls:,} rows sent to the model; "
+            f"{s.saving:.1%} of model calls saved",
+            markup=False,
+        )
     for name, n in s.per_category.items():
         console.print(f"  {n:>9,}  {name:<24} {display_name(name)}", markup=False)
 

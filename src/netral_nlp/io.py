@@ -61,6 +61,7 @@ class Row:
     id: Any
     text: str
     author_context: str | None
+    meta: dict[str, Any] | None = None  # a scraped feed's canonical fields (feeds/), else None
 
 
 @dataclass
@@ -129,6 +130,14 @@ def read_chunks(
     InputError here, at the call; an input without a single record raises it when the
     iterator ends.
     """
+    return chunk_items(source, read_items(source, fields, skip), batch_size, skip)
+
+
+def read_items(
+    source: str | Path, fields: FieldMap = FieldMap(), skip: int = 0
+) -> Iterator[Row | Rejection]:
+    """Each record of ``source`` after the first ``skip``, checked: a Row or a Rejection,
+    in input order. Whole-file problems raise InputError here, at the call."""
     columns, records = open_records(
         source, skip=skip, wanted=[fields.text, fields.id, fields.author]
     )
@@ -137,7 +146,10 @@ def read_chunks(
             f"{source} has no {fields.text!r} column (columns: {', '.join(columns) or 'none'}); "
             "name the text column with --text-field"
         )
-    return _chunks(source, records, fields, batch_size, skip)
+    return (
+        to_row(line, obj, fields) if isinstance(obj, dict) else Rejection(line, obj)
+        for line, obj in records
+    )
 
 
 def open_records(
@@ -327,18 +339,19 @@ def _parquet_rows(source: str, fh: IO[bytes], pf: Any, columns: list[str], skip:
             raise InputError(f"{source}: corrupt Parquet data after row {done} ({exc})") from None
 
 
-def _chunks(
-    source: str | Path, records: Records, fields: FieldMap, batch_size: int, skip: int
+def chunk_items(
+    source: str | Path, items: Iterator[Row | Rejection], batch_size: int, start: int = 0
 ) -> Iterator[Chunk]:
-    chunk = Chunk(start=skip)
-    for line, obj in records:
-        item = to_row(line, obj, fields) if isinstance(obj, dict) else Rejection(line, obj)
+    """``items`` in chunks of ``batch_size`` records, the first starting at record
+    ``start``; InputError naming ``source`` when a whole input (``start`` 0) is empty."""
+    chunk = Chunk(start=start)
+    for item in items:
         if isinstance(item, Row):
             chunk.rows.append(item)
         else:
             chunk.rejections.append(item)
-        chunk.first_line = chunk.first_line or line
-        chunk.last_line = line
+        chunk.first_line = chunk.first_line or item.line
+        chunk.last_line = item.line
         if chunk.size >= batch_size:
             yield chunk
             chunk = Chunk(start=chunk.end)

@@ -17,13 +17,13 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .io import InputError, Rejection, file_format, open_records
-from .prediction import parquet_schema
+from .prediction import OUTPUT_FIELDS, parquet_schema
 
 PARQUET_ROW_GROUP = 65_536
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -78,10 +78,15 @@ def encode_rows(rows: list[dict[str, Any]], fmt: str) -> Encoded:
     else:
         import pyarrow as pa
 
+        strings = [c for c in ("id", "cluster_id") if c in columns]  # ids mix str and int
         data = pa.RecordBatch.from_pylist(
-            [r | {"id": str(r["id"])} for r in rows], schema=parquet_schema()
+            [r | {c: _str(r[c]) for c in strings} for r in rows], schema=parquet_schema(columns)
         )
     return Encoded(data, columns, len(rows))
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _csv_cell(value: Any) -> str:
@@ -103,6 +108,8 @@ def _from_csv_cells(record: dict[str, Any]) -> dict[str, Any]:
             row[key] = json.loads(row[key]) if row[key] else None
     if isinstance(row.get("flag"), str):
         row["flag"] = row["flag"].lower() in ("true", "1")
+    if isinstance(row.get("cluster_size"), str):
+        row["cluster_size"] = int(row["cluster_size"]) if row["cluster_size"] else None
     return row
 
 
@@ -117,10 +124,13 @@ def _csv_header(columns: Iterable[str]) -> bytes:
 
 class RowWriter:
     """Writes encoded rows to ``path`` in ``fmt`` (default: from the suffix), or JSON Lines
-    to stdout when ``path`` is None. Parquet is written in row groups of about 65k rows.
+    to stdout when ``path`` is None. Parquet is written in row groups of about 65k rows,
+    with the schema of ``columns`` (prediction.parquet_schema).
     """
 
-    def __init__(self, path: Path | None, fmt: str | None = None) -> None:
+    def __init__(
+        self, path: Path | None, fmt: str | None = None, columns: Sequence[str] = OUTPUT_FIELDS
+    ) -> None:
         self.path = path
         self.format = "jsonl" if path is None else fmt or output_format(path)
         self._fh: IO[bytes] = sys.stdout.buffer if path is None else path.open("wb")
@@ -128,10 +138,12 @@ class RowWriter:
         self._closed = False
         self._parquet: Any = None
         self._pending: list[Any] = []
+        self._schema: Any = None
         if self.format == "parquet":
             import pyarrow.parquet as pq
 
-            self._parquet = pq.ParquetWriter(self._fh, parquet_schema())
+            self._schema = parquet_schema(columns)
+            self._parquet = pq.ParquetWriter(self._fh, self._schema)
 
     def write_rows(self, rows: list[dict[str, Any]]) -> None:
         self.write(encode_rows(rows, self.format))
@@ -156,7 +168,7 @@ class RowWriter:
         import pyarrow as pa
 
         if self._pending:
-            table = pa.Table.from_batches(self._pending, schema=parquet_schema())
+            table = pa.Table.from_batches(self._pending, schema=self._schema)
             self._parquet.write_table(table, row_group_size=table.num_rows)
             self._pending = []
 

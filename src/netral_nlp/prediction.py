@@ -86,8 +86,35 @@ OUTPUT_FIELDS: tuple[str, ...] = (
 )
 
 
-def parquet_schema() -> Any:
-    """The Arrow schema of an output row in Parquet, fields in OUTPUT_FIELDS order.
+# Columns a run may add after OUTPUT_FIELDS, in this order: a scraped feed's canonical
+# metadata (feeds/FeedRecord), the input text (--keep-text), and the repost cluster
+# (collapse.py). All are strings except cluster_size; a missing value is null.
+FEED_FIELDS: tuple[str, ...] = (
+    "platform",
+    "author_id",
+    "author_handle",
+    "author_context",
+    "created_at",
+    "url",
+    "relation",
+    "parent_id",
+)
+TEXT_FIELD = "text"
+CLUSTER_FIELDS: tuple[str, ...] = ("cluster_id", "cluster_size")
+EXTRA_FIELDS: tuple[str, ...] = (*FEED_FIELDS, TEXT_FIELD, *CLUSTER_FIELDS)
+
+
+def output_fields(
+    feed: bool = False, text: bool = False, clusters: bool = False
+) -> tuple[str, ...]:
+    """The columns of an output row: OUTPUT_FIELDS, then the extra columns asked for."""
+    extra = (FEED_FIELDS if feed else ()) + ((TEXT_FIELD,) if text else ())
+    return OUTPUT_FIELDS + extra + (CLUSTER_FIELDS if clusters else ())
+
+
+def parquet_schema(columns: Sequence[str] = OUTPUT_FIELDS) -> Any:
+    """The Arrow schema of an output row in Parquet: OUTPUT_FIELDS, then any of
+    EXTRA_FIELDS that ``columns`` names, in ``columns`` order.
 
     Ids are strings (a column has one type; inputs mix strings and integers); the
     category scores are a struct with one float field per category, in CATEGORY_NAMES
@@ -95,6 +122,10 @@ def parquet_schema() -> Any:
     """
     import pyarrow as pa
 
+    extra = [c for c in columns if c not in OUTPUT_FIELDS]
+    unknown = set(extra) - set(EXTRA_FIELDS)
+    if unknown:
+        raise ValueError(f"not output columns: {', '.join(sorted(unknown))}")
     span = pa.struct(
         [("start", pa.int64()), ("end", pa.int64()), ("kind", pa.string()), ("text", pa.string())]
     )
@@ -108,6 +139,7 @@ def parquet_schema() -> Any:
             ("evidence", pa.list_(pa.string())),
             ("evidence_spans", pa.list_(span)),
             ("model", pa.string()),
+            *[(c, pa.int64() if c == "cluster_size" else pa.string()) for c in extra],
         ]
     )
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .collapse import CLUSTERS_FILE
 from .io import InputError, open_records
-from .shards import shard_files
+from .shards import read_run_manifest, shard_files
 
 JSON_CELLS = ("categories", "category_scores", "evidence", "evidence_spans", "rationales")
 TEXT_FIELDS = ("text", "author_context", "source_type")
@@ -76,6 +77,8 @@ def read_scored(
     rows = [_typed(file, line, obj) for file, line, obj in _records(path)]
     if not rows:
         raise InputError(f"{path}: no rows (is it a file written by `netral score`?)")
+    if Path(path).is_dir():
+        _final_cluster_sizes(Path(path), rows)
     if input is not None:
         by_id = {str(obj.get("id")): obj for _, _, obj in _records(input)}
         for k, row in enumerate(rows, start=1):
@@ -91,6 +94,18 @@ def read_scored(
                 hint = "" if input is not None else "; pass --input with the scored input file"
                 raise InputError(f"{path}: row {k} (id {row['id']!r}): text: missing{hint}")
     return rows
+
+
+def _final_cluster_sizes(directory: Path, rows: list[dict[str, Any]]) -> None:
+    """Set ``cluster_size`` to the final sizes of the run's ``clusters.jsonl`` (collapse;
+    rows hold the size known when they were written)."""
+    if CLUSTERS_FILE not in read_run_manifest(directory).get("sidecars", []):
+        return
+    _, records = open_records(directory / CLUSTERS_FILE)
+    sizes = {str(obj["cluster_id"]): obj["cluster_size"] for _, obj in records}
+    for row in rows:
+        if "cluster_id" in row:
+            row["cluster_size"] = sizes.get(str(row["cluster_id"]), 1)
 
 
 def flag_threshold(

@@ -21,13 +21,14 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .io import STDIO, Chunk, InputError
 from .output import Encoded, ErrorFile, RowWriter
+from .prediction import OUTPUT_FIELDS
 
 MANIFEST = "manifest.json"
 LOCK_FILE = ".netral.lock"
@@ -87,19 +88,21 @@ def open_run(
     shard_rows: int = 100_000,
     resume: bool = False,
     force: bool = False,
+    columns: Sequence[str] = OUTPUT_FIELDS,
 ) -> Iterator[RunDirectory]:
     """Create or resume the run in ``directory`` and hold its lock while the caller writes.
 
     ``fingerprint`` is ``input_fingerprint(source)``; a new run takes ``shard_format``, a
     resumed one keeps its own. On leaving, a shard not yet committed is removed (a
-    failure); call :meth:`RunDirectory.finish` first to keep it.
+    failure); call :meth:`RunDirectory.finish` first to keep it. ``columns`` are the
+    output rows' columns (the Parquet schema of the shards).
     """
     if shard_format not in SHARD_FORMATS:
         raise ValueError(f"shard_format must be one of {SHARD_FORMATS}, not {shard_format!r}")
     directory.mkdir(parents=True, exist_ok=True)
     with _run_lock(directory):
         run = _open_manifest(directory, source, fingerprint, model_id, shard_format, resume, force)
-        writer = RunDirectory(directory, run, shard_rows)
+        writer = RunDirectory(directory, run, shard_rows, columns)
         try:
             yield writer
         finally:
@@ -111,10 +114,17 @@ class RunDirectory:
     ``write`` adds one chunk, and a shard is committed once it covers ``shard_rows``
     records (whole chunks, so shards end on chunk boundaries)."""
 
-    def __init__(self, directory: Path, run: dict[str, Any], shard_rows: int) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        run: dict[str, Any],
+        shard_rows: int,
+        columns: Sequence[str] = OUTPUT_FIELDS,
+    ) -> None:
         self.directory = directory
         self.run = run
         self.shard_rows = shard_rows
+        self.columns = tuple(columns)
         self._shard: _Shard | None = None
 
     @property
@@ -134,15 +144,20 @@ class RunDirectory:
     def write(self, chunk: Chunk, encoded: Encoded, counts: Mapping[str, Any]) -> None:
         if self._shard is None:
             index = len(self.run["shards"])
-            self._shard = _Shard(self.directory, index, self.format, chunk.start)
+            self._shard = _Shard(self.directory, index, self.format, chunk.start, self.columns)
         self._shard.add(chunk, encoded, counts)
         if self._shard.end - self._shard.start >= self.shard_rows:
             self._commit()
 
-    def finish(self) -> None:
-        """Commit the last shard and mark the run complete."""
+    def finish(self, sidecars: Mapping[str, Iterable[Mapping[str, Any]]] | None = None) -> None:
+        """Commit the last shard, write each sidecar table (``name``: its rows, JSON
+        Lines, replaced atomically) and mark the run complete, listing the sidecars."""
         if self._shard is not None:
             self._commit()
+        for name, rows in (sidecars or {}).items():
+            _write_sidecar(self.directory / name, rows)
+        if sidecars:
+            self.run["sidecars"] = sorted(sidecars)
         self.run["complete"] = True
         _write_manifest(self.directory, self.run)
 
@@ -265,6 +280,20 @@ def _write_manifest(directory: Path, run: dict[str, Any]) -> None:
     _fsync_directory(directory)
 
 
+def _write_sidecar(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):  # never hide the error that brought us here
+            tmp.unlink(missing_ok=True)
+
+
 def _fsync_directory(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -286,13 +315,15 @@ class _Shard:
     """One shard in the making: rows and rejections go to hidden temporary files that
     ``commit`` renames into place; ``abort`` leaves nothing behind."""
 
-    def __init__(self, directory: Path, index: int, fmt: str, start: int) -> None:
+    def __init__(
+        self, directory: Path, index: int, fmt: str, start: int, columns: Sequence[str]
+    ) -> None:
         self.directory = directory
         self.name = f"part-{index:05d}.{fmt}"
         self.errors_name = f"part-{index:05d}.errors.jsonl"
         self.tmp = directory / f".{self.name}.tmp"
         self.errors = ErrorFile(directory / f".{self.errors_name}.tmp")
-        self.writer = RowWriter(self.tmp, fmt)
+        self.writer = RowWriter(self.tmp, fmt, columns)
         self.counts: dict[str, Any] = {}
         self.start = self.end = start
         self.first_line = self.last_line = 0
