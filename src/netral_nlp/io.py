@@ -146,6 +146,12 @@ def read_items(
             f"{source} has no {fields.text!r} column (columns: {', '.join(columns) or 'none'}); "
             "name the text column with --text-field"
         )
+    return checked_items(records, fields)
+
+
+def checked_items(records: Records, fields: FieldMap = FieldMap()) -> Iterator[Row | Rejection]:
+    """Each (line, record) as a checked Row, or a Rejection for a record that is already a
+    problem (a reason string) or fails the row checks."""
     return (
         to_row(line, obj, fields) if isinstance(obj, dict) else Rejection(line, obj)
         for line, obj in records

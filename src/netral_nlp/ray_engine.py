@@ -51,10 +51,11 @@ from .io import (
     FieldMap,
     InputError,
     Rejection,
-    _chunks,
     _csv_records,
     _jsonl_records,
     _parquet_rows,
+    checked_items,
+    chunk_items,
     file_format,
     looks_binary,
 )
@@ -342,7 +343,7 @@ def _read_chunks(f: Any, path: str, fmt: str, fields: FieldMap, batch_size: int)
             f"{path} has no {fields.text!r} column (columns: {', '.join(columns) or 'none'}); "
             "name the text column with --text-field"
         )
-    yield from _chunks(path, records, fields, batch_size, 0)
+    yield from chunk_items(path, checked_items(records, fields), batch_size)
 
 
 def _chunk_table(chunk: Chunk) -> Any:
