@@ -18,7 +18,7 @@ from rich.text import Text
 from .io import InputError
 from .labels import CATEGORY_BY_NAME, CATEGORY_NAMES, display_name
 from .output import read_scored
-from .shards import shard_files
+from .shards import scored_files
 
 TEXT_PREVIEW_CHARS = 240
 
@@ -73,13 +73,7 @@ def print_report(path: str | Path, top: int = 20, lang: str = "id") -> None:
 def _scored_rows(path: str | Path, tally: _Tally) -> Iterator[dict[str, Any]]:
     """Rows of a scored file, or of a sharded run's directory; records that are not
     scored rows are counted, not returned."""
-    if Path(path).is_dir():
-        files = shard_files(path)
-    elif Path(path).is_file():
-        files = [Path(path)]
-    else:
-        raise InputError(f"{path}: no such file or directory")
-    for file in files:
+    for file in scored_files(path):
         for row in read_scored(file):
             if row is None:
                 tally.unreadable += 1

@@ -23,7 +23,7 @@ from .io import InputError
 from .labels import CATEGORY_NAMES
 from .output import read_scored
 from .regions import Region, find_regions, places
-from .shards import shard_files
+from .shards import scored_files
 from .signals import detect, lexicon, lower_same_length, patterns
 
 STATUSES = ("temuan", "kajian", "rekomendasi", "selesai")
@@ -175,12 +175,7 @@ def rollup(path: str | Path) -> Rollup:
 def scored_rows(path: str | Path, counts: Rollup | None = None) -> Iterator[dict[str, Any]]:
     """Typed rows of a scored file, or of a run directory's shards in order; rows that are
     not scored rows are counted in ``counts.unreadable``."""
-    if Path(path).is_dir():
-        files = shard_files(path)
-    elif Path(path).is_file():
-        files = [Path(path)]
-    else:
-        raise InputError(f"{path}: no such file or directory")
+    files = scored_files(path)
     for file in files:
         for row in read_scored(file):
             if row is not None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .collapse import CLUSTERS_FILE
 from .io import InputError, open_records
-from .shards import read_run_manifest, shard_files
+from .shards import read_run_manifest, scored_files
 
 JSON_CELLS = ("categories", "category_scores", "evidence", "evidence_spans", "rationales")
 TEXT_FIELDS = ("text", "author_context", "source_type")
@@ -48,12 +48,7 @@ def _typed(source: str, line: int, obj: dict[str, Any]) -> dict[str, Any]:
 def _records(path: str | Path) -> list[tuple[str, int, dict[str, Any]]]:
     """(file, line, object) of a scored file, or of every shard of a sharded run's
     directory in input order."""
-    if Path(path).is_dir():
-        files = shard_files(path)
-    elif Path(path).is_file():
-        files = [Path(path)]
-    else:
-        raise InputError(f"{path}: no such file or directory")
+    files = scored_files(path)
     out = []
     for file in files:
         _, records = open_records(file)

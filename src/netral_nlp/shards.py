@@ -77,6 +77,16 @@ def shard_files(directory: str | Path) -> list[Path]:
     return [directory / s["file"] for s in read_run_manifest(directory)["shards"]]
 
 
+def scored_files(path: str | Path) -> list[Path]:
+    """The files of a scored output: the file itself, or a run directory's completed
+    shards in input order; InputError when ``path`` does not exist."""
+    if Path(path).is_dir():
+        return shard_files(path)
+    if Path(path).is_file():
+        return [Path(path)]
+    raise InputError(f"{path}: no such file or directory")
+
+
 @contextmanager
 def open_run(
     directory: Path,
