@@ -39,14 +39,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def server(tmp_path: Path, tiny_model_dir: Path) -> Iterator[str]:
-    """The app under uvicorn in a thread on 127.0.0.1, with the tiny model."""
+def server(tmp_path: Path) -> Iterator[str]:
+    """The app under uvicorn in a thread on 127.0.0.1, with the shipped model: what a
+    monitor gets (the tiny test model is too weak a judge for this end-to-end text)."""
     import uvicorn
 
     from netral_nlp.api import create_app
     from netral_nlp.api.settings import Settings
+    from netral_nlp.model import default_model_dir
 
-    app = create_app(Settings(model=tiny_model_dir, db=tmp_path / "queue.db"))
+    app = create_app(Settings(model=default_model_dir(), db=tmp_path / "queue.db"))
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     uv = uvicorn.Server(config)
