@@ -22,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from .alternation import alternation, expand, trie
 from .text import sentences as split_sentences
 
 # Sentences longer than this are cut into pieces (a post without punctuation).
@@ -57,8 +58,9 @@ def lexicon(name: str) -> tuple[Entry, ...]:
 
 
 def _rx(alternatives: list[str]) -> re.Pattern[str]:
-    """One alternation matched on whole words of lower-cased text (no IGNORECASE: 2.5x faster)."""
-    return re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")(?![\w])")
+    """One alternation matched on whole words of lower-cased text (no IGNORECASE: 2.5x faster),
+    rewritten so that each entry is skipped in nanoseconds where it cannot match."""
+    return re.compile(r"(?<![\w])(?:" + alternation(alternatives) + r")(?![\w])")
 
 
 @cache
@@ -243,20 +245,27 @@ _FRAME_ORDER = (
 
 
 @lru_cache(maxsize=1)
-def _sentence_kinds() -> tuple[re.Pattern[str], ...]:
-    """Two alternations with one named group per kind (frames; cues and the first person),
-    so a text is scanned twice rather than once per kind and sentence."""
-    frames = "|".join(
-        f"(?P<frame_{k}>" + "|".join(e.pattern for e in lexicon("framing") if e.type == k) + ")"
-        for k in _FRAME_ORDER
-    )
-    cue_groups = [
-        f"(?P<cue_{c}>" + "|".join(e.pattern for e in lexicon("category_cues") if e.type == c) + ")"
-        for c in CATEGORY_NAMES_CUED
-    ]
-    person = "|".join(e.pattern for e in lexicon("roles") if e.type == "first_person")
-    others = "|".join([*cue_groups, f"(?P<actor_first_person>{person})"])
-    return tuple(re.compile(r"(?<![\w])(?:" + body + r")(?![\w])") for body in (frames, others))
+def _sentence_kinds() -> tuple[tuple[re.Pattern[str], dict[str, str]], ...]:
+    """Two alternations (frames; cues and the first person), so a text is scanned twice
+    rather than once per kind and sentence, each with the kind of its marker groups: every
+    entry ends in an empty group named after its kind and position, so it can still open
+    with a literal (see :mod:`netral_nlp.alternation`) and ``lastgroup`` tells the kind."""
+    frames = [(f"frame_{k}", e) for k in _FRAME_ORDER for e in lexicon("framing") if e.type == k]
+    cues = [(f"cue_{c}", e) for c in CATEGORY_NAMES_CUED for e in lexicon("category_cues")
+            if e.type == c]  # fmt: skip
+    person = [("actor_first_person", e) for e in lexicon("roles") if e.type == "first_person"]
+    out = []
+    for entries in (frames, cues + person):
+        kinds: dict[str, str] = {}
+        alternatives = []
+        for kind, entry in entries:
+            for alt in expand(entry.pattern):
+                marker = f"m{len(kinds)}"
+                kinds[marker] = kind
+                alternatives.append(f"{alt}(?P<{marker}>)")
+        body = trie(alternatives)
+        out.append((re.compile(r"(?<![\w])(?:" + body + r")(?![\w])"), kinds))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -321,11 +330,11 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
     roles = _role_patterns()
     negating = _negating()
     kind_hits: list[set[str]] = [set() for _ in sentences]
-    for rx in _sentence_kinds():
+    for rx, kinds in _sentence_kinds():
         for m in rx.finditer(low, 0, limit):
             k = sentence_of(m.start())
             if k is not None:
-                kind_hits[k].add(m.lastgroup or "")
+                kind_hits[k].add(kinds[m.lastgroup or ""])
 
     sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
     acts = negated = near_asn = near_non = 0
