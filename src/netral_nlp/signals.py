@@ -303,6 +303,126 @@ def author_kinds(author_context: str | None) -> tuple[bool, bool]:
     )
 
 
+@lru_cache(maxsize=4096)
+def _is_role(kind: str, span_text: str) -> bool:
+    """Whether a detected actor span is, on its own, a role of ``kind`` (ACTOR_KINDS)."""
+    return bool(_role_patterns()[kind].fullmatch(span_text.lower()))
+
+
+_FRAMED = [_SF[f"frame_{k}"] for k in ("rule", "warning", "statistic", "pledge", "sanction")]
+_CUES = [_SF[f"cue_{c}"] for c in CATEGORY_NAMES_CUED]
+_ALWAYS = ("act_unnegated", "actor_non_asn", "actor_asn", "asn_act_unnegated")
+
+
+@dataclass
+class _Counts:
+    """Act counts of a document, summed over its sentences."""
+
+    acts: int = 0
+    negated: int = 0
+    near_asn: int = 0
+    near_non: int = 0
+
+
+def _sentence_row(
+    row: np.ndarray,
+    low: str,
+    bounds: tuple[int, int],
+    found: dict[str, list[SignalSpan]],
+    first_person: bool,
+    previous_asn: bool,
+    author_asn: bool,
+    counts: _Counts,
+) -> tuple[bool, bool]:
+    """Fill the actor and act features of one sentence that holds detector spans; return
+    (whether an ASN actor is in it, whether it links an ASN actor to an unnegated act)."""
+    s_start, s_end = bounds
+    asn_spans = [a for a in found["asn_role"] if _is_role("asn", a.text)]
+    has_asn = bool(asn_spans)
+    has_place = bool(found["asn_role"]) and not has_asn
+    non_spans = found["non_asn_actor"]
+    has_former = any(_is_role("former", a.text) for a in non_spans)
+    has_non = bool(non_spans) and (
+        not has_former or any(_is_role("non_asn", a.text) for a in non_spans)
+    )
+    has_body = bool(found["reporting_body"])
+    for name, on in (
+        ("asn", has_asn),
+        ("asn_place", has_place),
+        ("non_asn", has_non),
+        ("former", has_former),
+        ("reporting_body", has_body),
+    ):
+        row[_SF[f"actor_{name}"]] = on
+    has_target = bool(found["candidate"])
+    row[_SF["target"]] = has_target
+    row[_SF["asn_target"]] = has_asn and has_target
+    link = False
+    if found["partisan_act"]:
+        sentence = low[s_start:s_end]
+        breaks = [m.start() + s_start for m in _CLAUSE_BREAK_RE.finditer(sentence)]
+
+        def clause(pos: int) -> int:
+            return bisect_right(breaks, pos - 1)
+
+        negating = _negating()
+        unnegated = []
+        for act in found["partisan_act"]:
+            counts.acts += 1
+            window = low[max(s_start, act.start - 40) : act.start]
+            if negating.search(window):
+                counts.negated += 1
+            else:
+                unnegated.append(act)
+            # the actor of an act is usually in its clause, before it (Indonesian is SVO)
+            candidates = [
+                (
+                    clause(a.start) != clause(act.start),
+                    a.start > act.start,
+                    abs(a.start - act.start),
+                    kind,
+                )
+                for kind, group in (
+                    ("asn", asn_spans),
+                    ("non", non_spans),
+                    ("body", found["reporting_body"]),
+                )
+                for a in group
+            ]
+            if candidates:
+                nearest = min(candidates)[3]
+                row[_SF["act_nearest_asn"]] = max(row[_SF["act_nearest_asn"]], nearest == "asn")
+                row[_SF["act_nearest_non_asn"]] = max(
+                    row[_SF["act_nearest_non_asn"]], nearest == "non"
+                )
+                row[_SF["act_nearest_body"]] = max(row[_SF["act_nearest_body"]], nearest == "body")
+                counts.near_asn += nearest == "asn"
+                counts.near_non += nearest == "non"
+        row[_SF["act"]] = 1
+        row[_SF["act_unnegated"]] = bool(unnegated)
+        row[_SF["act_target"]] = has_target
+        row[_SF["non_asn_act"]] = has_non
+        row[_SF["former_act"]] = has_former
+        row[_SF["body_act"]] = has_body
+        row[_SF["first_person_act"]] = first_person
+        row[_SF["author_asn_act"]] = author_asn
+        row[_SF["author_asn_first_person_act"]] = author_asn and (
+            first_person or not (has_asn or has_non)
+        )
+        row[_SF["previous_asn_act"]] = previous_asn and not (has_asn or has_non)
+        if has_asn:
+            row[_SF["asn_act"]] = 1
+            act_clauses = {clause(a.start) for a in found["partisan_act"]}
+            row[_SF["asn_act_clause"]] = bool({clause(a.start) for a in asn_spans} & act_clauses)
+            if unnegated:
+                row[_SF["asn_act_unnegated"]] = 1
+                row[_SF["asn_act_unnegated_clause"]] = bool(
+                    {clause(a.start) for a in asn_spans} & {clause(a.start) for a in unnegated}
+                )
+                link = True
+    return has_asn, link
+
+
 def analyse(text: str, author_context: str | None = None) -> Analysis:
     """Detect signals in ``text`` (and ``author_context``) and derive sentence and document
     features."""
@@ -320,151 +440,82 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         return k if pos < sentences[k][1] else None
 
     spans = []
-    inside: list[dict[str, list[SignalSpan]]] = [{k: [] for k in DETECTOR_KINDS} for _ in sentences]
+    inside: dict[int, dict[str, list[SignalSpan]]] = {}  # only sentences with spans
     for span in detect(text[:limit]):
         k = sentence_of(span.start)
         if k is not None:
-            inside[k][span.kind].append(span)
+            found = inside.get(k)
+            if found is None:
+                found = inside[k] = {kind: [] for kind in DETECTOR_KINDS}
+            found[span.kind].append(span)
             spans.append(span)
     author_asn, author_non = author_kinds(author_context)
-    roles = _role_patterns()
-    negating = _negating()
-    kind_hits: list[set[str]] = [set() for _ in sentences]
+
+    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
+    sf[0, _SF["first_sentence"]] = 1
+    for m in _QUOTE_RE.finditer(low, 0, limit):
+        k = sentence_of(m.start())
+        if k is not None and m.start() >= sentences[k][0]:
+            sf[k, _SF["quote"]] = 1
+    first_person: set[int] = set()
     for rx, kinds in _sentence_kinds():
         for m in rx.finditer(low, 0, limit):
             k = sentence_of(m.start())
             if k is not None:
-                kind_hits[k].add(kinds[m.lastgroup or ""])
+                name = kinds[m.lastgroup or ""]
+                sf[k, _SF[name]] = 1
+                if name == "actor_first_person":
+                    first_person.add(k)
 
-    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
-    acts = negated = near_asn = near_non = 0
+    counts = _Counts()
     links: list[tuple[int, int]] = []
     previous_asn = False
-    for k, ((s_start, s_end), found) in enumerate(zip(sentences, inside, strict=True)):
-        sentence = low[s_start:s_end]
-        row = sf[k]
-        row[_SF["first_sentence"]] = k == 0
-        row[_SF["quote"]] = bool(_QUOTE_RE.search(sentence))
-        for name in kind_hits[k]:
-            row[_SF[name]] = 1
-        has_asn = any(roles["asn"].fullmatch(a.text.lower()) for a in found["asn_role"])
-        has_place = bool(found["asn_role"]) and not has_asn
-        non_spans = found["non_asn_actor"]
-        has_former = any(roles["former"].fullmatch(a.text.lower()) for a in non_spans)
-        has_non = bool(non_spans) and (
-            not has_former or any(roles["non_asn"].fullmatch(a.text.lower()) for a in non_spans)
+    for k in sorted(inside):
+        # a sentence without spans has no ASN actor: the one before it never does either
+        has_asn, link = _sentence_row(
+            sf[k],
+            low,
+            sentences[k],
+            inside[k],
+            k in first_person,
+            previous_asn and k - 1 in inside,
+            author_asn,
+            counts,
         )
-        has_body = bool(found["reporting_body"])
-        first_person = "actor_first_person" in kind_hits[k]
-        for name, on in (
-            ("asn", has_asn),
-            ("asn_place", has_place),
-            ("non_asn", has_non),
-            ("former", has_former),
-            ("reporting_body", has_body),
-        ):
-            row[_SF[f"actor_{name}"]] = on
-        has_target = bool(found["candidate"])
-        row[_SF["target"]] = has_target
-        asn_spans = [a for a in found["asn_role"] if roles["asn"].fullmatch(a.text.lower())]
-        if found["partisan_act"]:
-            breaks = [m.start() + s_start for m in _CLAUSE_BREAK_RE.finditer(sentence)]
-
-            def clause(pos: int, breaks: list[int] = breaks) -> int:
-                return bisect_right(breaks, pos - 1)
-
-            unnegated = []
-            for act in found["partisan_act"]:
-                acts += 1
-                window = low[max(s_start, act.start - 40) : act.start]
-                if negating.search(window):
-                    negated += 1
-                else:
-                    unnegated.append(act)
-                # the actor of an act is usually in its clause, before it (Indonesian is SVO)
-                candidates = [
-                    (
-                        clause(a.start) != clause(act.start),
-                        a.start > act.start,
-                        abs(a.start - act.start),
-                        kind,
-                    )
-                    for kind, group in (
-                        ("asn", asn_spans),
-                        ("non", non_spans),
-                        ("body", found["reporting_body"]),
-                    )
-                    for a in group
-                ]
-                if candidates:
-                    nearest = min(candidates)[3]
-                    row[_SF["act_nearest_asn"]] = max(row[_SF["act_nearest_asn"]], nearest == "asn")
-                    row[_SF["act_nearest_non_asn"]] = max(
-                        row[_SF["act_nearest_non_asn"]], nearest == "non"
-                    )
-                    row[_SF["act_nearest_body"]] = max(
-                        row[_SF["act_nearest_body"]], nearest == "body"
-                    )
-                    near_asn += nearest == "asn"
-                    near_non += nearest == "non"
-            row[_SF["act"]] = 1
-            row[_SF["act_unnegated"]] = bool(unnegated)
-            row[_SF["act_target"]] = has_target
-            row[_SF["non_asn_act"]] = has_non
-            row[_SF["former_act"]] = has_former
-            row[_SF["body_act"]] = has_body
-            row[_SF["first_person_act"]] = first_person
-            row[_SF["author_asn_act"]] = author_asn
-            row[_SF["author_asn_first_person_act"]] = author_asn and (
-                first_person or not (has_asn or has_non)
-            )
-            row[_SF["previous_asn_act"]] = previous_asn and not (has_asn or has_non)
-            if has_asn:
-                row[_SF["asn_act"]] = 1
-                act_clauses = {clause(a.start) for a in found["partisan_act"]}
-                row[_SF["asn_act_clause"]] = bool(
-                    {clause(a.start) for a in asn_spans} & act_clauses
-                )
-                if unnegated:
-                    row[_SF["asn_act_unnegated"]] = 1
-                    row[_SF["asn_act_unnegated_clause"]] = bool(
-                        {clause(a.start) for a in asn_spans} & {clause(a.start) for a in unnegated}
-                    )
-                    links.append((s_start, s_end))
-        row[_SF["asn_target"]] = has_asn and has_target
+        if link:
+            links.append(sentences[k])
         previous_asn = has_asn
 
-    if n and sf[:, _SF["actor_asn"]].any():
+    cols = {name: sf[:, _SF[name]] > 0 for name in _ALWAYS}
+    if cols["actor_asn"].any():
         # an act whose actor is a pronoun or named earlier, in a text about an ASN
-        sf[:, _SF["document_asn_act"]] = (sf[:, _SF["act_unnegated"]] > 0) & (
-            sf[:, _SF["actor_non_asn"]] == 0
-        )
-    anyf = sf.max(axis=0) if n else np.zeros(len(SENTENCE_FEATURES))
-    share = sf.mean(axis=0) if n else np.zeros(len(SENTENCE_FEATURES))
-    framed = sf[
-        :, [_SF[f"frame_{k}"] for k in ("rule", "warning", "statistic", "pledge", "sanction")]
-    ]
-    unframed_link = (sf[:, _SF["asn_act_unnegated"]] > 0) & (framed.max(axis=1) == 0)
-    asn_rows = sf[:, _SF["actor_asn"]] > 0
-    fp_any = float(anyf[_SF["actor_first_person"]])
+        sf[:, _SF["document_asn_act"]] = cols["act_unnegated"] & ~cols["actor_non_asn"]
+    anyf = sf.max(axis=0).tolist()
+    share = sf.mean(axis=0).tolist()
+    framed = sf[:, _FRAMED].max(axis=1)
+    asn_rows = cols["actor_asn"]
+    asn_cues = sf[asn_rows][:, _CUES].max(axis=0).tolist() if anyf[_SF["actor_asn"]] else None
+    kinds_found = {s.kind for s in spans}
+    fp_any = anyf[_SF["actor_first_person"]]
+    acts, negated = counts.acts, counts.negated
     feats = [
-        float(any(s.kind == "asn_role" for s in spans)),
-        float(any(s.kind == "non_asn_actor" for s in spans)),
+        float("asn_role" in kinds_found),
+        float("non_asn_actor" in kinds_found),
         anyf[_SF["act"]],
         anyf[_SF["target"]],
-        float(any(s.kind == "framing" for s in spans)),
+        float("framing" in kinds_found),
         anyf[_SF["asn_act"]],
         anyf[_SF["asn_act_clause"]],
-        float(unframed_link.any()),
+        float((cols["asn_act_unnegated"] & (framed == 0)).any()),
         share[_SF["asn_act"]],
         anyf[_SF["non_asn_act"]],
-        near_asn / max(acts, 1),
-        near_non / max(acts, 1),
+        counts.near_asn / max(acts, 1),
+        counts.near_non / max(acts, 1),
         negated / max(acts, 1),
         fp_any,
         anyf[_SF["first_person_act"]],
         anyf[_SF["asn_target"]],
-        float(framed.max(axis=1).mean()) if n else 0.0,
+        float(framed.mean()),
         share[_SF["frame_procedure"]],
         share[_SF["frame_attribution"]],
         anyf[_SF["actor_reporting_body"]],
@@ -474,11 +525,8 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         float(author_asn and acts > negated),
         float(author_asn and acts > 0 and (anyf[_SF["first_person_act"]] > 0 or not fp_any)),
         float(bool(_DATELINE_RE.search(text[:2000]))),
-        *(anyf[_SF[f"cue_{c}"]] for c in CATEGORY_NAMES_CUED),
-        *(
-            float((sf[asn_rows, _SF[f"cue_{c}"]] > 0).any()) if asn_rows.any() else 0.0
-            for c in CATEGORY_NAMES_CUED
-        ),
+        *(anyf[i] for i in _CUES),
+        *(asn_cues if asn_cues is not None else [0.0] * len(_CUES)),
     ]
     return Analysis(
         spans=spans,
