@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -122,9 +123,10 @@ DETECTOR_KINDS = (
 )
 _ACTOR_SPANS = frozenset({"asn_role", "non_asn_actor", "reporting_body"})
 _CLAUSE_BREAK_RE = re.compile(r"[,;:()]|\b(?:tetapi|tapi|namun|sedangkan|sementara|padahal)\b")
-_DATELINE_RE = re.compile(
-    r"^[A-Z][A-Z .]{2,30}(?:,|\s[-–—])|\b(?:ujarnya|katanya|kata dia|jelasnya|tegasnya|ungkapnya)\b"
-)
+# A news text: a dateline ("JAKARTA, ...") or a reporting verb after a quote.
+_DATELINE_RE = re.compile(r"[A-Z][A-Z .]{2,30}(?:,|\s[-–—])")
+_REPORTING = ("ujarnya", "katanya", "kata dia", "jelasnya", "tegasnya", "ungkapnya")
+_REPORTING_RE = re.compile(r"\b(?:" + "|".join(_REPORTING) + r")\b")
 _QUOTE_RE = re.compile(r"[\"“”]")
 
 
@@ -309,9 +311,10 @@ def _is_role(kind: str, span_text: str) -> bool:
     return bool(_role_patterns()[kind].fullmatch(span_text.lower()))
 
 
-_FRAMED = [_SF[f"frame_{k}"] for k in ("rule", "warning", "statistic", "pledge", "sanction")]
+_FRAMED = frozenset(
+    _SF[f"frame_{k}"] for k in ("rule", "warning", "statistic", "pledge", "sanction")
+)
 _CUES = [_SF[f"cue_{c}"] for c in CATEGORY_NAMES_CUED]
-_ALWAYS = ("act_unnegated", "actor_non_asn", "actor_asn", "asn_act_unnegated")
 
 
 @dataclass
@@ -325,38 +328,39 @@ class _Counts:
 
 
 def _sentence_row(
-    row: np.ndarray,
+    row: set[int],
     low: str,
     bounds: tuple[int, int],
     found: dict[str, list[SignalSpan]],
-    first_person: bool,
     previous_asn: bool,
     author_asn: bool,
     counts: _Counts,
 ) -> tuple[bool, bool]:
-    """Fill the actor and act features of one sentence that holds detector spans; return
-    (whether an ASN actor is in it, whether it links an ASN actor to an unnegated act)."""
+    """Add the actor and act features of one sentence that holds detector spans to ``row``
+    (the SENTENCE_FEATURES indices that are 1); return (whether an ASN actor is in it,
+    whether it links an ASN actor to an unnegated act)."""
     s_start, s_end = bounds
     asn_spans = [a for a in found["asn_role"] if _is_role("asn", a.text)]
     has_asn = bool(asn_spans)
-    has_place = bool(found["asn_role"]) and not has_asn
     non_spans = found["non_asn_actor"]
     has_former = any(_is_role("former", a.text) for a in non_spans)
     has_non = bool(non_spans) and (
         not has_former or any(_is_role("non_asn", a.text) for a in non_spans)
     )
     has_body = bool(found["reporting_body"])
-    for name, on in (
-        ("asn", has_asn),
-        ("asn_place", has_place),
-        ("non_asn", has_non),
-        ("former", has_former),
-        ("reporting_body", has_body),
-    ):
-        row[_SF[f"actor_{name}"]] = on
     has_target = bool(found["candidate"])
-    row[_SF["target"]] = has_target
-    row[_SF["asn_target"]] = has_asn and has_target
+    first_person = _SF["actor_first_person"] in row
+    for name, on in (
+        ("actor_asn", has_asn),
+        ("actor_asn_place", bool(found["asn_role"]) and not has_asn),
+        ("actor_non_asn", has_non),
+        ("actor_former", has_former),
+        ("actor_reporting_body", has_body),
+        ("target", has_target),
+        ("asn_target", has_asn and has_target),
+    ):
+        if on:
+            row.add(_SF[name])
     link = False
     if found["partisan_act"]:
         sentence = low[s_start:s_end]
@@ -391,36 +395,53 @@ def _sentence_row(
             ]
             if candidates:
                 nearest = min(candidates)[3]
-                row[_SF["act_nearest_asn"]] = max(row[_SF["act_nearest_asn"]], nearest == "asn")
-                row[_SF["act_nearest_non_asn"]] = max(
-                    row[_SF["act_nearest_non_asn"]], nearest == "non"
-                )
-                row[_SF["act_nearest_body"]] = max(row[_SF["act_nearest_body"]], nearest == "body")
+                row.add(_SF[_NEAREST[nearest]])
                 counts.near_asn += nearest == "asn"
                 counts.near_non += nearest == "non"
-        row[_SF["act"]] = 1
-        row[_SF["act_unnegated"]] = bool(unnegated)
-        row[_SF["act_target"]] = has_target
-        row[_SF["non_asn_act"]] = has_non
-        row[_SF["former_act"]] = has_former
-        row[_SF["body_act"]] = has_body
-        row[_SF["first_person_act"]] = first_person
-        row[_SF["author_asn_act"]] = author_asn
-        row[_SF["author_asn_first_person_act"]] = author_asn and (
-            first_person or not (has_asn or has_non)
-        )
-        row[_SF["previous_asn_act"]] = previous_asn and not (has_asn or has_non)
+        for name, on in (
+            ("act", True),
+            ("act_unnegated", bool(unnegated)),
+            ("act_target", has_target),
+            ("non_asn_act", has_non),
+            ("former_act", has_former),
+            ("body_act", has_body),
+            ("first_person_act", first_person),
+            ("author_asn_act", author_asn),
+            (
+                "author_asn_first_person_act",
+                author_asn and (first_person or not (has_asn or has_non)),
+            ),
+            ("previous_asn_act", previous_asn and not (has_asn or has_non)),
+            ("asn_act", has_asn),
+        ):
+            if on:
+                row.add(_SF[name])
         if has_asn:
-            row[_SF["asn_act"]] = 1
-            act_clauses = {clause(a.start) for a in found["partisan_act"]}
-            row[_SF["asn_act_clause"]] = bool({clause(a.start) for a in asn_spans} & act_clauses)
+            asn_clauses = {clause(a.start) for a in asn_spans}
+            if asn_clauses & {clause(a.start) for a in found["partisan_act"]}:
+                row.add(_SF["asn_act_clause"])
             if unnegated:
-                row[_SF["asn_act_unnegated"]] = 1
-                row[_SF["asn_act_unnegated_clause"]] = bool(
-                    {clause(a.start) for a in asn_spans} & {clause(a.start) for a in unnegated}
-                )
+                row.add(_SF["asn_act_unnegated"])
+                if asn_clauses & {clause(a.start) for a in unnegated}:
+                    row.add(_SF["asn_act_unnegated_clause"])
                 link = True
     return has_asn, link
+
+
+_NEAREST = {"asn": "act_nearest_asn", "non": "act_nearest_non_asn", "body": "act_nearest_body"}
+
+
+def _news_like(head: str) -> bool:
+    """A dateline at the start, or a reporting verb anywhere (found by ``in`` first: a
+    regular expression scan of every position costs more than the six substring tests)."""
+    if _DATELINE_RE.match(head):
+        return True
+    return any(word in head for word in _REPORTING) and bool(_REPORTING_RE.search(head))
+
+
+def _share(count: int, n: int) -> float:
+    """``count / n`` rounded to float32, as the mean of a float32 column of 0s and 1s is."""
+    return float(np.float32(count / n))
 
 
 def analyse(text: str, author_context: str | None = None) -> Analysis:
@@ -451,21 +472,17 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             spans.append(span)
     author_asn, author_non = author_kinds(author_context)
 
-    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
-    sf[0, _SF["first_sentence"]] = 1
+    # rows[k]: the SENTENCE_FEATURES of sentence k that are 1 (all others are 0)
+    rows: dict[int, set[int]] = {0: {_SF["first_sentence"]}}
     for m in _QUOTE_RE.finditer(low, 0, limit):
         k = sentence_of(m.start())
         if k is not None and m.start() >= sentences[k][0]:
-            sf[k, _SF["quote"]] = 1
-    first_person: set[int] = set()
+            rows.setdefault(k, set()).add(_SF["quote"])
     for rx, kinds in _sentence_kinds():
         for m in rx.finditer(low, 0, limit):
             k = sentence_of(m.start())
             if k is not None:
-                name = kinds[m.lastgroup or ""]
-                sf[k, _SF[name]] = 1
-                if name == "actor_first_person":
-                    first_person.add(k)
+                rows.setdefault(k, set()).add(_SF[kinds[m.lastgroup or ""]])
 
     counts = _Counts()
     links: list[tuple[int, int]] = []
@@ -473,11 +490,10 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
     for k in sorted(inside):
         # a sentence without spans has no ASN actor: the one before it never does either
         has_asn, link = _sentence_row(
-            sf[k],
+            rows.setdefault(k, set()),
             low,
             sentences[k],
             inside[k],
-            k in first_person,
             previous_asn and k - 1 in inside,
             author_asn,
             counts,
@@ -486,48 +502,60 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             links.append(sentences[k])
         previous_asn = has_asn
 
-    cols = {name: sf[:, _SF[name]] > 0 for name in _ALWAYS}
-    if cols["actor_asn"].any():
+    asn_rows = [row for row in rows.values() if _SF["actor_asn"] in row]
+    if asn_rows:
         # an act whose actor is a pronoun or named earlier, in a text about an ASN
-        sf[:, _SF["document_asn_act"]] = cols["act_unnegated"] & ~cols["actor_non_asn"]
-    anyf = sf.max(axis=0).tolist()
-    share = sf.mean(axis=0).tolist()
-    framed = sf[:, _FRAMED].max(axis=1)
-    asn_rows = cols["actor_asn"]
-    asn_cues = sf[asn_rows][:, _CUES].max(axis=0).tolist() if anyf[_SF["actor_asn"]] else None
+        for row in rows.values():
+            if _SF["act_unnegated"] in row and _SF["actor_non_asn"] not in row:
+                row.add(_SF["document_asn_act"])
+    ones = Counter(i for row in rows.values() for i in row)  # sentences with each feature
+
+    def anyf(name: str) -> float:
+        return float(ones[_SF[name]] > 0)
+
+    def share(name: str) -> float:
+        return _share(ones[_SF[name]], n)
+
     kinds_found = {s.kind for s in spans}
-    fp_any = anyf[_SF["actor_first_person"]]
     acts, negated = counts.acts, counts.negated
+    fp_any = anyf("actor_first_person")
+    framed = [row for row in rows.values() if not _FRAMED.isdisjoint(row)]
+    unframed_link = any(
+        _SF["asn_act_unnegated"] in row and _FRAMED.isdisjoint(row) for row in rows.values()
+    )
     feats = [
         float("asn_role" in kinds_found),
         float("non_asn_actor" in kinds_found),
-        anyf[_SF["act"]],
-        anyf[_SF["target"]],
+        anyf("act"),
+        anyf("target"),
         float("framing" in kinds_found),
-        anyf[_SF["asn_act"]],
-        anyf[_SF["asn_act_clause"]],
-        float((cols["asn_act_unnegated"] & (framed == 0)).any()),
-        share[_SF["asn_act"]],
-        anyf[_SF["non_asn_act"]],
+        anyf("asn_act"),
+        anyf("asn_act_clause"),
+        float(unframed_link),
+        share("asn_act"),
+        anyf("non_asn_act"),
         counts.near_asn / max(acts, 1),
         counts.near_non / max(acts, 1),
         negated / max(acts, 1),
         fp_any,
-        anyf[_SF["first_person_act"]],
-        anyf[_SF["asn_target"]],
-        float(framed.mean()),
-        share[_SF["frame_procedure"]],
-        share[_SF["frame_attribution"]],
-        anyf[_SF["actor_reporting_body"]],
+        anyf("first_person_act"),
+        anyf("asn_target"),
+        _share(len(framed), n),
+        share("frame_procedure"),
+        share("frame_attribution"),
+        anyf("actor_reporting_body"),
         float(author_asn),
         float(author_non),
         float(author_asn and acts > 0),
         float(author_asn and acts > negated),
-        float(author_asn and acts > 0 and (anyf[_SF["first_person_act"]] > 0 or not fp_any)),
-        float(bool(_DATELINE_RE.search(text[:2000]))),
-        *(anyf[i] for i in _CUES),
-        *(asn_cues if asn_cues is not None else [0.0] * len(_CUES)),
+        float(author_asn and acts > 0 and (anyf("first_person_act") > 0 or not fp_any)),
+        float(_news_like(text[:2000])),
+        *(float(ones[i] > 0) for i in _CUES),
+        *(float(any(i in row for row in asn_rows)) for i in _CUES),
     ]
+    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
+    for k, row in rows.items():
+        sf[k, list(row)] = 1
     return Analysis(
         spans=spans,
         link_sentences=links,
