@@ -75,3 +75,23 @@ def test_stemming_is_cached_and_sastrawi_backed() -> None:
 def test_empty_and_whitespace() -> None:
     assert normalise("") == ""
     assert normalise("   \n\t") == ""
+
+
+def test_tokenizing_chunk_by_chunk_equals_one_scan_of_the_text() -> None:
+    """token_columns tokenizes between spaces and caches chunks: the tokens (and spans)
+    must be those of one scan over the whole text, whatever sits next to a space."""
+    import random
+
+    from netral_nlp.text import _merge_gestures, _scan
+
+    pieces = [" ", "  ", ".", ",", "@", "#", "1", "2", "02", "1.000", "a", "Ab", "kampanye",
+              "anak2", "JARI", "jari", "dua", "http://x.co/a", "www.", "kompas.com/", "\n", "-",
+              "'", "✌", "\ufe0f", "\u20e3", "🇮🇩", "_", "İ", "ẞ", "yg", "bangeeet", "x.y", "-2",
+              "199001012020121001", "٣", "x" * 70]  # fmt: skip
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        expected = _scan(text)
+        if "jari" in text.lower():
+            expected = _merge_gestures(expected)
+        assert tokenize(text) == expected, text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .features import Doc, Featurizer, feature_index
+from .features import Doc, Featurizer, hash_columns
 from .prediction import Span, SpanKind
 
 MAX_EVIDENCE = 5
@@ -41,16 +41,19 @@ def _snippet(text: str, start: int, end: int, focus: int) -> tuple[int, int]:
 
 def _token_weights(doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray) -> np.ndarray:
     """Weight of each token: the flag-head weight x idf of the n-grams covering it, shared."""
-    tokens = doc.tokens
     bits = featurizer.config.word_bits
     idf = featurizer.idf["word"]
     lo, hi = featurizer.config.word_ngrams
-    weights = np.zeros(len(tokens))
+    weights = np.zeros(len(doc.columns.stems))
     for n in range(lo, hi + 1):
-        for i in range(len(tokens) - n + 1):
-            stems = [t.stem for t in tokens[i : i + n]]
-            col = feature_index(" ".join(stems) if n > 1 else stems[0], bits)
-            weights[i : i + n] += float(flag_coef[col]) * float(idf[col]) / n
+        cols = hash_columns(doc.ngram_hashes(n), bits)
+        if not len(cols):
+            continue
+        share = flag_coef[cols].astype(np.float64) * idf[cols].astype(np.float64) / n
+        # n-gram i adds to tokens i..i+n-1; each token takes its shares from the n-gram
+        # that starts furthest left first, the order a loop over i adds them in
+        for offset in reversed(range(n)):
+            weights[offset : offset + len(share)] += share
     return weights
 
 
@@ -58,32 +61,34 @@ def _phrases(
     doc: Doc, featurizer: Featurizer, flag_coef: np.ndarray
 ) -> list[tuple[float, int, int]]:
     """(weight, start, end) of the heaviest phrases of consecutive positive tokens."""
-    tokens = doc.tokens
-    if not tokens:
+    norms, starts, ends = doc.columns.norms, doc.columns.starts, doc.columns.ends
+    n_tokens = len(norms)
+    if not n_tokens:
         return []
     weights = _token_weights(doc, featurizer, flag_coef)
     top = weights.max()
     if top <= 0:
         return []
-    keep = weights >= PHRASE_SHARE * top
+    keep = (weights >= PHRASE_SHARE * top).tolist()
+    positive = (weights > 0).tolist()
     found: list[tuple[float, int, int]] = []
     i = 0
-    while i < len(tokens):
+    while i < n_tokens:
         if not keep[i]:
             i += 1
             continue
         j = i
-        while j + 1 < len(tokens) and (
-            keep[j + 1] or (j + 2 < len(tokens) and keep[j + 2] and weights[j + 1] > 0)
+        while j + 1 < n_tokens and (
+            keep[j + 1] or (j + 2 < n_tokens and keep[j + 2] and positive[j + 1])
         ):
             j += 1 + (not keep[j + 1])
         a, b = i, j
-        while a < b and tokens[a].norm in _EDGE_STOPWORDS:
+        while a < b and norms[a] in _EDGE_STOPWORDS:
             a += 1
-        while b > a and tokens[b].norm in _EDGE_STOPWORDS:
+        while b > a and norms[b] in _EDGE_STOPWORDS:
             b -= 1
-        if not (a == b and (tokens[a].norm in _EDGE_STOPWORDS or tokens[a].norm.startswith("__"))):
-            found.append((float(weights[a : b + 1].sum()), tokens[a].start, tokens[b].end))
+        if not (a == b and (norms[a] in _EDGE_STOPWORDS or norms[a].startswith("__"))):
+            found.append((float(weights[a : b + 1].sum()), starts[a], ends[b]))
         i = j + 1
     found.sort(reverse=True)
     return found[:MAX_PHRASES]

@@ -11,7 +11,7 @@ that makes featurising several times faster than re-hashing every n-gram of ever
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .signals import FEATURE_NAMES, SENTENCE_FEATURES, Analysis, analyse
-from .text import Token, tokenize
+from .text import TokenColumns, token_columns
 
 # Block order of the matrix columns: word n-grams, char n-grams, author n-grams, the text's
 # words again when the author context names an ASN role (so "an ASN bio" x "coblos" can get
@@ -44,65 +44,88 @@ class FeatureConfig:
 
 @dataclass
 class Doc:
-    """One item prepared for features: tokens keep spans into ``text`` for evidence."""
+    """One item prepared for features: its tokens as columns (spans into ``text`` for
+    evidence), its signals, and its author context's stems."""
 
     text: str
-    tokens: list[Token]
+    columns: TokenColumns
     analysis: Analysis
-    author_tokens: list[Token] = field(default_factory=list)
+    author_stems: list[str] = field(default_factory=list)
     author_context: str | None = None
+    _hashes: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
+
+    def ngram_hashes(self, n: int) -> list[int]:
+        """Hashes of the stem n-grams of the text (see :func:`hashed`), one per start
+        token; computed once, read by the document and sentence blocks and the evidence."""
+        found = self._hashes.get(n)
+        if found is None:
+            found = self._hashes[n] = ngram_hashes(self.columns.stems, n)
+        return found
 
 
 def make_doc(text: str, author_context: str | None = None) -> Doc:
     return Doc(
         text=text,
-        tokens=tokenize(text),
+        columns=token_columns(text),
         analysis=analyse(text, author_context or None),
-        author_tokens=tokenize(author_context) if author_context else [],
+        author_stems=token_columns(author_context).stems if author_context else [],
         author_context=author_context or None,
     )
 
 
-@lru_cache(maxsize=_CACHE)
+_HASHES: dict[str, int] = {}
+
+
+def hashed(feature: str) -> int:
+    """|murmurhash3_32(utf-8, seed 0)| of a feature string, cached (a feed repeats its
+    words); its column in a block of 2**bits slots is ``hashed(f) % 2**bits``, the same
+    columns as scikit-learn's HashingVectorizer (mmh3 imports in 1 ms, sklearn in 1 s)."""
+    h = _HASHES.get(feature)
+    if h is None:
+        if len(_HASHES) >= _CACHE:
+            _HASHES.clear()
+        h = _HASHES[feature] = abs(mmh3.hash(feature, 0, signed=True))
+    return h
+
+
+def ngram_hashes(stems: Sequence[str], n: int) -> list[int]:
+    """Hashes of the n-grams of a stem sequence, joined with spaces, in order."""
+    if n == 1:
+        return [hashed(s) for s in stems]
+    return [hashed(" ".join(stems[i : i + n])) for i in range(len(stems) - n + 1)]
+
+
 def feature_index(feature: str, bits: int) -> int:
-    """Hashed column of a feature string: |murmurhash3_32(utf-8, seed 0)| mod 2**bits, the
-    same columns as scikit-learn's HashingVectorizer (mmh3 imports in 1 ms, sklearn in 1 s)."""
-    return abs(mmh3.hash(feature, 0, signed=True)) % (1 << bits)
+    """Hashed column of a feature string in a block of 2**bits slots."""
+    return hashed(feature) % (1 << bits)
 
 
 @lru_cache(maxsize=_CACHE)
-def _char_columns(word: str, lo: int, hi: int, bits: int) -> tuple[int, ...]:
+def _char_columns(word: str, lo: int, hi: int, bits: int) -> np.ndarray:
     padded = f" {word} "
-    return tuple(
-        feature_index(padded[i : i + n], bits)
-        for n in range(lo, hi + 1)
-        for i in range(len(padded) - n + 1)
+    return np.array(
+        [
+            feature_index(padded[i : i + n], bits)
+            for n in range(lo, hi + 1)
+            for i in range(len(padded) - n + 1)
+        ],
+        dtype=np.int64,
     )
 
 
-def word_ngram_columns(stems: Sequence[str], lo: int, hi: int, bits: int) -> list[int]:
-    """Columns of the word n-grams (n in lo..hi) of a stem sequence, joined with spaces."""
-    cols: list[int] = []
-    for n in range(lo, hi + 1):
-        for i in range(len(stems) - n + 1):
-            cols.append(feature_index(" ".join(stems[i : i + n]) if n > 1 else stems[i], bits))
-    return cols
+def hash_columns(hashes: list[int], bits: int) -> np.ndarray:
+    """Columns of hashes in a block of 2**bits slots."""
+    return np.asarray(hashes, dtype=np.int64) & ((1 << bits) - 1)
 
 
-def _csr(rows: Iterable[list[int] | tuple[int, ...]], n_rows: int, n_cols: int) -> sp.csr_matrix:
-    """Count matrix from per-row column lists, with sublinear tf (1 + log count)."""
-    indptr = [0]
-    indices: list[int] = []
-    for cols in rows:
-        indices.extend(cols)
-        indptr.append(len(indices))
+def _csr(indices: np.ndarray, lengths: Sequence[int], n_cols: int) -> sp.csr_matrix:
+    """Count matrix from the columns of every row, concatenated, and each row's number of
+    them, with sublinear tf (1 + log count)."""
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
     x = sp.csr_matrix(
-        (
-            np.ones(len(indices), dtype=np.float32),
-            np.asarray(indices, dtype=np.int32),
-            np.asarray(indptr),
-        ),
-        shape=(n_rows, n_cols),
+        (np.ones(len(indices), dtype=np.float32), indices.astype(np.int32), indptr),
+        shape=(len(lengths), n_cols),
     )
     x.sum_duplicates()
     np.log1p(x.data, out=x.data)
@@ -151,44 +174,41 @@ class Featurizer:
         return sum(self.sizes.values()) + len(FEATURE_NAMES)
 
     def _counts(self, docs: Sequence[Doc]) -> dict[str, sp.csr_matrix]:
-        c, n = self.config, len(docs)
+        c, sizes = self.config, self.sizes
         word_lo, word_hi = c.word_ngrams
         char_lo, char_hi = c.char_ngrams
-
-        def chars(doc: Doc) -> list[int]:
-            cols: list[int] = []
-            for tok in doc.tokens:
-                cols.extend(_char_columns(tok.norm, char_lo, char_hi, c.char_bits))
-            return cols
-
-        sizes = self.sizes
+        word: list[int] = []
+        word_len = []
+        chars: list[np.ndarray] = []
+        char_len = []
+        author: list[int] = []
+        author_len = []
+        asn_word: list[int] = []
+        asn_len = []
+        for d in docs:
+            start = len(word)
+            for n in range(word_lo, word_hi + 1):
+                word += d.ngram_hashes(n)
+            word_len.append(len(word) - start)
+            cols = [_char_columns(norm, char_lo, char_hi, c.char_bits) for norm in d.columns.norms]
+            chars += cols
+            char_len.append(sum(len(x) for x in cols))
+            start = len(author)
+            for n in (1, 2):
+                author += ngram_hashes(d.author_stems, n)
+            author_len.append(len(author) - start)
+            if d.analysis.features[_AUTHOR_ASN] > 0:
+                asn_word += d.ngram_hashes(1)
+                asn_len.append(len(d.columns.stems))
+            else:
+                asn_len.append(0)
+        char_idx = np.concatenate(chars) if chars else np.zeros(0, dtype=np.int64)
         return {
-            "word": _csr(
-                (
-                    word_ngram_columns([t.stem for t in d.tokens], word_lo, word_hi, c.word_bits)
-                    for d in docs
-                ),
-                n,
-                sizes["word"],
-            ),
-            "char": _csr((chars(d) for d in docs), n, sizes["char"]),
-            "author": _csr(
-                (
-                    word_ngram_columns([t.stem for t in d.author_tokens], 1, 2, c.author_bits)
-                    for d in docs
-                ),
-                n,
-                sizes["author"],
-            ),
+            "word": _csr(hash_columns(word, c.word_bits), word_len, sizes["word"]),
+            "char": _csr(char_idx, char_len, sizes["char"]),
+            "author": _csr(hash_columns(author, c.author_bits), author_len, sizes["author"]),
             "asn_author_word": _csr(
-                (
-                    word_ngram_columns([t.stem for t in d.tokens], 1, 1, c.asn_author_word_bits)
-                    if d.analysis.features[_AUTHOR_ASN] > 0
-                    else []
-                    for d in docs
-                ),
-                n,
-                sizes["asn_author_word"],
+                hash_columns(asn_word, c.asn_author_word_bits), asn_len, sizes["asn_author_word"]
             ),
         }
 
@@ -237,7 +257,7 @@ class SentenceConfig:
 
 def sentence_token_ranges(doc: Doc) -> list[tuple[int, int]]:
     """For each sentence of ``doc.analysis``, the [first, last) indices of its tokens."""
-    starts = [t.start for t in doc.tokens]
+    starts = doc.columns.starts
     return [(bisect_left(starts, s), bisect_left(starts, e)) for s, e in doc.analysis.sentences]
 
 
@@ -254,14 +274,19 @@ class SentenceFeaturizer:
 
     def _ngrams(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
         c = self.config
-        rows: list[list[int]] = []
+        lo, hi = c.ngrams
+        indices: list[int] = []
+        lengths = []
         offsets = [0]
         for doc in docs:
-            stems = [t.stem for t in doc.tokens]
+            grams = [doc.ngram_hashes(n) for n in range(lo, hi + 1)]
             for a, b in sentence_token_ranges(doc):
-                rows.append(word_ngram_columns(stems[a:b], c.ngrams[0], c.ngrams[1], c.bits))
-            offsets.append(len(rows))
-        x = _csr(rows, len(rows), 1 << c.bits)
+                start = len(indices)
+                for n, hashes in zip(range(lo, hi + 1), grams, strict=True):
+                    indices += hashes[a : max(a, b - n + 1)]
+                lengths.append(len(indices) - start)
+            offsets.append(len(lengths))
+        x = _csr(hash_columns(indices, c.bits), lengths, 1 << c.bits)
         x.data[:] = 1.0  # presence: a sentence repeating a word says it once
         return x, np.asarray(offsets)
 

@@ -19,6 +19,8 @@ from typing import NamedTuple
 # Bump on any change to tokens, normalisation or the signal features: saved models record it.
 PREPROCESS_VERSION = "1.2"
 STEM_CACHE_SIZE = 200_000
+CHUNK_CACHE_SIZE = 200_000  # space-free chunks of text whose tokens are cached
+MAX_CACHED_CHUNK = 64  # longer chunks (a URL, a text without spaces) are not cached
 
 URL_TOKEN = "__url__"
 MENTION_TOKEN = "__mention__"
@@ -164,12 +166,8 @@ def _normalise_number(raw: str) -> str:
     return NUMBER_TOKEN
 
 
-def tokenize(text: str) -> list[Token]:
-    """Normalise ``text`` into tokens with spans into the original string.
-
-    NFKC is applied per token, never to the whole text, so spans index the caller's
-    own string (the service highlights evidence with them).
-    """
+def _scan(text: str) -> list[Token]:
+    """Tokens of ``text`` before gestures are merged: the tokenizer itself."""
     tokens: list[Token] = []
     append = tokens.append
     for match in _TOKEN_RE.finditer(text):
@@ -204,7 +202,77 @@ def tokenize(text: str) -> list[Token]:
             forms = []
         for form in forms:
             append(Token(form, stem(form), start, end))
-    return _merge_gestures(tokens) if "jari" in text.lower() else tokens
+    return tokens
+
+
+class TokenColumns(NamedTuple):
+    """The tokens of a text as four parallel lists (what the featurizers read)."""
+
+    norms: list[str]
+    stems: list[str]
+    starts: list[int]
+    ends: list[int]
+
+
+@lru_cache(maxsize=CHUNK_CACHE_SIZE)
+def _chunk(chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """Columns of the tokens of one space-free chunk of text, offsets from its start."""
+    tokens = _scan(chunk)
+    return (
+        tuple(t.norm for t in tokens),
+        tuple(t.stem for t in tokens),
+        tuple(t.start for t in tokens),
+        tuple(t.end for t in tokens),
+    )
+
+
+def token_columns(text: str) -> TokenColumns:
+    """:func:`tokenize` as columns, several times faster on a feed.
+
+    No token contains a space, and no pattern of the tokenizer looks across one (a space
+    and the end of the text look alike to each), so the text is tokenized chunk by chunk
+    between spaces, and each chunk's tokens are cached: a feed repeats its words."""
+    norms: list[str] = []
+    stems: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for chunk in text.split(" "):
+        if chunk:
+            n, s, a, b = _chunk(chunk) if len(chunk) <= MAX_CACHED_CHUNK else _columns(chunk)
+            norms += n
+            stems += s
+            if len(a) == 1:
+                starts.append(pos + a[0])
+                ends.append(pos + b[0])
+            else:
+                starts += [pos + x for x in a]
+                ends += [pos + x for x in b]
+        pos += len(chunk) + 1
+    if "jari" in text.lower():
+        tokens = _merge_gestures([Token(*t) for t in zip(norms, stems, starts, ends, strict=True)])
+        return TokenColumns(
+            [t.norm for t in tokens],
+            [t.stem for t in tokens],
+            [t.start for t in tokens],
+            [t.end for t in tokens],
+        )
+    return TokenColumns(norms, stems, starts, ends)
+
+
+def _columns(
+    chunk: str,
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    return _chunk.__wrapped__(chunk)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Normalise ``text`` into tokens with spans into the original string.
+
+    NFKC is applied per token, never to the whole text, so spans index the caller's
+    own string (the service highlights evidence with them).
+    """
+    return [Token(*t) for t in zip(*token_columns(text), strict=True)]
 
 
 def _merge_gestures(tokens: list[Token]) -> list[Token]:
