@@ -35,7 +35,8 @@ def _fast(entries: list[str]) -> re.Pattern[str]:
         ("x|(?:y|z)w", ["x", "yw", "zw"]),
         ("[ab]c", ["ac", "bc"]),
         ("(?<!p )q", ["q(?<!(?:p )q)"]),
-        (r"\w+ jari", [r"\w\w* jari"]),
+        (r"\w+ jari", [r"\w\w*+ jari"]),  # possessive: a space is no word character
+        (r"\w+jari", [r"\w\w*jari"]),
         (r"\d{8}", [r"\d\d{7}"]),
         ("(?:a|b)*c", ["(?:a|b)*c"]),  # a repeated group is kept as written
         ("[a-c]d", ["[a-c]d"]),  # so is a class with a range
@@ -100,3 +101,22 @@ def test_sentence_kinds_name_the_kind_the_plain_pattern_names() -> None:
         for text in texts:
             got = [(m.span(), kinds[m.lastgroup]) for m in fast.finditer(text)]
             assert got == [(m.span(), m.lastgroup) for m in slow.finditer(text)], text[:80]
+
+
+def test_one_scan_finds_what_each_pattern_finds_alone() -> None:
+    """The signals scan a text once for all eight lexicon patterns; each must get the spans
+    its own plain pattern's finditer gives, overlaps between patterns included."""
+    from netral_nlp.signals import _DETECTOR_LEXICON, DETECTOR_KINDS, _kind_entries, _scan
+
+    plain = [
+        _plain([e.pattern for e in lexicon(name) if not types or e.type in types])
+        for name, types in (_DETECTOR_LEXICON[kind] for kind in DETECTOR_KINDS)
+    ]
+    plain += [_plain([p for _, p in entries]) for entries in _kind_entries()]
+    overlapping = "tim sukses relawan pj bupati kampanye tidak boleh, coblos 2 jari ✌ saya"
+    texts = [overlapping, *_PROBES]
+    texts += [lower_same_length(i.text) for i in read_annotations(CORPUS)[::5]]
+    for text in texts:
+        for limit in (len(text), len(text) // 2):
+            found = _scan(text, limit)
+            assert found == [[m.span() for m in rx.finditer(text, 0, limit)] for rx in plain]

@@ -80,6 +80,16 @@ def split_top(pattern: str) -> list[str]:
     return parts
 
 
+def _outside(cls: str, rest: str) -> bool:
+    """Whether ``rest`` opens with a literal character that the class ``cls`` (``\\w``,
+    ``\\d`` or ``\\s``) cannot match."""
+    if not _literal_head(rest):
+        return False
+    c = rest[0]
+    inside = {"\\w": c.isalnum() or c == "_", "\\d": c.isdecimal(), "\\s": c.isspace()}
+    return not inside.get(cls, True)
+
+
 def _literal_head(alternative: str) -> bool:
     """Whether ``alternative`` starts with one plain character that is not repeated."""
     return (
@@ -121,7 +131,9 @@ def expand(pattern: str) -> list[str]:
     if repeat:  # \w+ -> \w\w*, \d{8} -> \d\d{7}: one class, then the rest
         cls, count = repeat.group(1), repeat.group(2)
         if count is None:
-            more = f"{cls}*"
+            # possessive when the next character cannot be the class's: giving characters
+            # back could never let it match, so the scan needs not try
+            more = f"{cls}*+" if _outside(cls, pattern[repeat.end() :]) else f"{cls}*"
         else:
             more = cls if count == "2" else f"{cls}{{{int(count) - 1}}}"
         return [cls + more + pattern[repeat.end() :]]
@@ -170,3 +182,12 @@ def alternation(entries: list[str]) -> str:
     """One alternation of ``entries``, in order, rewritten by :func:`expand` and
     :func:`trie`: it matches what ``"|".join(entries)`` matches."""
     return trie([alt for entry in entries for alt in expand(entry)])
+
+
+def any_of(entries: list[str]) -> str:
+    """An alternation that matches where one of ``entries`` matches, though not always the
+    same text (the order is its own: every entry that opens with a literal first, in one
+    :func:`trie`), for a test of whether any matches."""
+    alternatives = [alt for entry in entries for alt in expand(entry)]
+    literal = [alt for alt in alternatives if _literal_head(alt)]
+    return trie(literal + [alt for alt in alternatives if not _literal_head(alt)])
