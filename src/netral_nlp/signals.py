@@ -294,7 +294,9 @@ def _scanner() -> re.Pattern[str]:
     bodies += [[pattern for _, pattern in entries] for entries in _kind_entries()]
     union = any_of([pattern for body in bodies for pattern in body])
     each = "".join(rf"(?:(?=({alternation(body)})(?![\w]))|)" for body in bodies)
-    return re.compile(r"(?<![\w])(?=(?:" + union + r")(?![\w]))" + each)
+    # each match takes its first character: every scan's match is longer, so no position
+    # is skipped, and finditer moves on without retrying the position for a longer match
+    return re.compile(r"(?<![\w])(?=(?:" + union + r")(?![\w]))" + each + "(?s:.)")
 
 
 def _scan(low: str, limit: int) -> list[list[tuple[int, int]]]:
@@ -326,6 +328,8 @@ def _role_patterns() -> dict[str, re.Pattern[str]]:
 def _distinct(low: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The first occurrence of each sentence: repeating a sentence adds no evidence, so a
     text repeated to look long scores as the text itself."""
+    if len(spans) < 2:
+        return spans
     seen: set[str] = set()
     out = []
     for s, e in spans:
@@ -558,49 +562,44 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             if _SF["act_unnegated"] in row and _SF["actor_non_asn"] not in row:
                 row.add(_SF["document_asn_act"])
     ones = Counter(i for row in rows.values() for i in row)  # sentences with each feature
-
-    def anyf(name: str) -> float:
-        return float(ones[_SF[name]] > 0)
-
-    def share(name: str) -> float:
-        return _share(ones[_SF[name]], n)
-
+    on = [float(i in ones) for i in range(len(SENTENCE_FEATURES))]
     kinds_found = {s.kind for s in spans}
     acts, negated = counts.acts, counts.negated
-    fp_any = anyf("actor_first_person")
-    framed = [row for row in rows.values() if not _FRAMED.isdisjoint(row)]
+    fp_any = on[_SF["actor_first_person"]]
+    framed = sum(not _FRAMED.isdisjoint(row) for row in rows.values())
     unframed_link = any(
         _SF["asn_act_unnegated"] in row and _FRAMED.isdisjoint(row) for row in rows.values()
     )
+    asn_cues = set().union(*asn_rows) if asn_rows else set()
     feats = [
         float("asn_role" in kinds_found),
         float("non_asn_actor" in kinds_found),
-        anyf("act"),
-        anyf("target"),
+        on[_SF["act"]],
+        on[_SF["target"]],
         float("framing" in kinds_found),
-        anyf("asn_act"),
-        anyf("asn_act_clause"),
+        on[_SF["asn_act"]],
+        on[_SF["asn_act_clause"]],
         float(unframed_link),
-        share("asn_act"),
-        anyf("non_asn_act"),
+        _share(ones[_SF["asn_act"]], n),
+        on[_SF["non_asn_act"]],
         counts.near_asn / max(acts, 1),
         counts.near_non / max(acts, 1),
         negated / max(acts, 1),
         fp_any,
-        anyf("first_person_act"),
-        anyf("asn_target"),
-        _share(len(framed), n),
-        share("frame_procedure"),
-        share("frame_attribution"),
-        anyf("actor_reporting_body"),
+        on[_SF["first_person_act"]],
+        on[_SF["asn_target"]],
+        _share(framed, n),
+        _share(ones[_SF["frame_procedure"]], n),
+        _share(ones[_SF["frame_attribution"]], n),
+        on[_SF["actor_reporting_body"]],
         float(author_asn),
         float(author_non),
         float(author_asn and acts > 0),
         float(author_asn and acts > negated),
-        float(author_asn and acts > 0 and (anyf("first_person_act") > 0 or not fp_any)),
+        float(author_asn and acts > 0 and (on[_SF["first_person_act"]] > 0 or not fp_any)),
         float(_news_like(text[:2000])),
-        *(float(ones[i] > 0) for i in _CUES),
-        *(float(any(i in row for row in asn_rows)) for i in _CUES),
+        *(on[i] for i in _CUES),
+        *(float(i in asn_cues) for i in _CUES),
     ]
     sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
     for k, row in rows.items():

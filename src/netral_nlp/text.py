@@ -301,6 +301,7 @@ def normalise(text: str, stemmed: bool = True) -> str:
 # A sentence ends at . ! ? (with any closing quotes or brackets) or a line break, unless the
 # mark is glued to the next word ("1.000", "KOMPAS.com", "No.2") or a period follows an
 # abbreviation ("Kab. Maros", "Hj. Ratna", "No. 2", "Dr. Ir.").
+_ALNUM_RE = re.compile(r"[^\W_]")  # a letter or digit: str.isalnum, one character
 _BOUNDARY_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?![\w])|\n")
 _ABBREVIATIONS = frozenset(
     "kab kec kel prov kota desa ds kp no nomor dr drs ir h hj jl st sdr bpk ibu ny tn dll dsb "
@@ -340,4 +341,4 @@ def sentences(text: str, max_chars: int | None = None) -> list[tuple[int, int]]:
                 s += 1
         if s < e:
             out.append((s, e))
-    return [(s, e) for s, e in out if any(ch.isalnum() for ch in text[s:e])]
+    return [(s, e) for s, e in out if _ALNUM_RE.search(text, s, e)]
