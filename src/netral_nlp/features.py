@@ -101,16 +101,57 @@ def feature_index(feature: str, bits: int) -> int:
 
 
 @lru_cache(maxsize=_CACHE)
-def _char_columns(word: str, lo: int, hi: int, bits: int) -> np.ndarray:
+def _char_counts(word: str, lo: int, hi: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The character n-grams of one word (padded with a space each side) as a count row:
+    (sorted distinct columns, their counts)."""
     padded = f" {word} "
-    return np.array(
-        [
-            feature_index(padded[i : i + n], bits)
-            for n in range(lo, hi + 1)
-            for i in range(len(padded) - n + 1)
-        ],
-        dtype=np.int64,
+    cols = [
+        feature_index(padded[i : i + n], bits)
+        for n in range(lo, hi + 1)
+        for i in range(len(padded) - n + 1)
+    ]
+    distinct, counts = np.unique(np.asarray(cols, dtype=np.int32), return_counts=True)
+    return distinct, counts.astype(np.float32)
+
+
+def _char_block(docs: Sequence[Doc], lo: int, hi: int, bits: int) -> sp.csr_matrix:
+    """Character n-gram counts of each document, as :func:`_csr` makes them: (documents x
+    words) @ (words x n-grams) over the words of the batch, so that each word's n-grams
+    are listed once per batch rather than once per occurrence (the counts are whole
+    numbers, exact in float32 whatever the order they are summed in)."""
+    vocab: dict[str, int] = {}
+    ids: list[int] = []
+    lengths = []
+    for d in docs:
+        for norm in d.columns.norms:
+            j = vocab.get(norm)
+            if j is None:
+                j = vocab[norm] = len(vocab)
+            ids.append(j)
+        lengths.append(len(d.columns.norms))
+    per_doc = sp.csr_matrix(
+        (np.ones(len(ids), dtype=np.float32), np.asarray(ids, dtype=np.int32), _indptr(lengths)),
+        shape=(len(docs), len(vocab)),
     )
+    rows = [_char_counts(word, lo, hi, bits) for word in vocab]
+    per_word = sp.csr_matrix(
+        (
+            np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.float32),
+            np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32),
+            _indptr([len(r[0]) for r in rows]),
+        ),
+        shape=(len(vocab), 1 << bits),
+    )
+    x = per_doc @ per_word
+    x.sort_indices()
+    np.log1p(x.data, out=x.data)
+    return x
+
+
+def _indptr(lengths: Sequence[int]) -> np.ndarray:
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    return indptr
 
 
 def hash_columns(hashes: list[int], bits: int) -> np.ndarray:
@@ -121,10 +162,8 @@ def hash_columns(hashes: list[int], bits: int) -> np.ndarray:
 def _csr(indices: np.ndarray, lengths: Sequence[int], n_cols: int) -> sp.csr_matrix:
     """Count matrix from the columns of every row, concatenated, and each row's number of
     them, with sublinear tf (1 + log count)."""
-    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
     x = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices.astype(np.int32), indptr),
+        (np.ones(len(indices), dtype=np.float32), indices.astype(np.int32), _indptr(lengths)),
         shape=(len(lengths), n_cols),
     )
     x.sum_duplicates()
@@ -179,8 +218,6 @@ class Featurizer:
         char_lo, char_hi = c.char_ngrams
         word: list[int] = []
         word_len = []
-        chars: list[np.ndarray] = []
-        char_len = []
         author: list[int] = []
         author_len = []
         asn_word: list[int] = []
@@ -190,9 +227,6 @@ class Featurizer:
             for n in range(word_lo, word_hi + 1):
                 word += d.ngram_hashes(n)
             word_len.append(len(word) - start)
-            cols = [_char_columns(norm, char_lo, char_hi, c.char_bits) for norm in d.columns.norms]
-            chars += cols
-            char_len.append(sum(len(x) for x in cols))
             start = len(author)
             for n in (1, 2):
                 author += ngram_hashes(d.author_stems, n)
@@ -202,10 +236,9 @@ class Featurizer:
                 asn_len.append(len(d.columns.stems))
             else:
                 asn_len.append(0)
-        char_idx = np.concatenate(chars) if chars else np.zeros(0, dtype=np.int64)
         return {
             "word": _csr(hash_columns(word, c.word_bits), word_len, sizes["word"]),
-            "char": _csr(char_idx, char_len, sizes["char"]),
+            "char": _char_block(docs, char_lo, char_hi, c.char_bits),
             "author": _csr(hash_columns(author, c.author_bits), author_len, sizes["author"]),
             "asn_author_word": _csr(
                 hash_columns(asn_word, c.asn_author_word_bits), asn_len, sizes["asn_author_word"]
