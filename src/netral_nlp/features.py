@@ -50,7 +50,7 @@ class Doc:
     text: str
     columns: TokenColumns
     analysis: Analysis
-    author_stems: list[str] = field(default_factory=list)
+    author_stems: Sequence[str] = ()
     author_context: str | None = None
     _hashes: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -68,9 +68,14 @@ def make_doc(text: str, author_context: str | None = None) -> Doc:
         text=text,
         columns=token_columns(text),
         analysis=analyse(text, author_context or None),
-        author_stems=token_columns(author_context).stems if author_context else [],
+        author_stems=_author_stems(author_context) if author_context else (),
         author_context=author_context or None,
     )
+
+
+@lru_cache(maxsize=4096)  # a feed repeats its authors
+def _author_stems(author_context: str) -> tuple[str, ...]:
+    return tuple(token_columns(author_context).stems)
 
 
 _HASHES: dict[str, int] = {}
