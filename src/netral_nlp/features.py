@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 import mmh3
 import numpy as np
@@ -96,8 +97,15 @@ def hashed(feature: str) -> int:
 def ngram_hashes(stems: Sequence[str], n: int) -> list[int]:
     """Hashes of the n-grams of a stem sequence, joined with spaces, in order."""
     if n == 1:
-        return [hashed(s) for s in stems]
-    return [hashed(" ".join(stems[i : i + n])) for i in range(len(stems) - n + 1)]
+        grams = stems
+    elif n == 2:
+        grams = [f"{a} {b}" for a, b in pairwise(stems)]
+    else:
+        grams = [" ".join(stems[i : i + n]) for i in range(len(stems) - n + 1)]
+    found = list(map(_HASHES.get, grams))  # the cache's hits without a call per n-gram
+    if None in found:
+        found = [h if h is not None else hashed(g) for h, g in zip(found, grams, strict=True)]
+    return found  # type: ignore[return-value]
 
 
 def feature_index(feature: str, bits: int) -> int:
