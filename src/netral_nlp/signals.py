@@ -20,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from operator import attrgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -127,8 +129,9 @@ _REPORTING_RE = re.compile(r"\b(?:" + "|".join(_REPORTING) + r")\b")
 _QUOTE_RE = re.compile(r"[\"“”]")
 
 
-@dataclass(frozen=True)
-class SignalSpan:
+class SignalSpan(NamedTuple):
+    """One detector match: its kind (DETECTOR_KINDS), its span and the text it covers."""
+
     kind: str
     start: int
     end: int
@@ -143,20 +146,32 @@ def detect(text: str) -> list[SignalSpan]:
 
 def _spans(text: str, found: list[list[tuple[int, int]]]) -> list[SignalSpan]:
     """The detector spans of ``text`` from its scan (see :func:`_scan`)."""
-    spans = [
-        SignalSpan(kind, start, end, text[start:end])
-        for kind, matches in zip(DETECTOR_KINDS, found, strict=False)
-        for start, end in matches
-    ]
+    spans: list[SignalSpan] = []
+    actors: list[SignalSpan] = []
+    for kind, matches in zip(DETECTOR_KINDS, found, strict=False):
+        into = actors if kind in _ACTOR_SPANS else spans
+        for start, end in matches:
+            into.append(SignalSpan(kind, start, end, text[start:end]))
     # An actor inside a longer actor of another kind is that kind: "guru" in "guru madrasah
     # swasta", "camat" in "mantan camat", "KPU" in "staf sekretariat KPU".
-    actors = sorted((s for s in spans if s.kind in _ACTOR_SPANS), key=lambda s: s.start - s.end)
+    actors.sort(key=_longest_first)
     kept: list[SignalSpan] = []
     for span in actors:
-        if not any(k.start <= span.start and span.end <= k.end for k in kept):
+        for k in kept:
+            if k.start <= span.start and span.end <= k.end:
+                break
+        else:
             kept.append(span)
-    spans = [s for s in spans if s.kind not in _ACTOR_SPANS] + kept
-    return sorted(spans, key=lambda s: (s.start, s.kind))
+    spans += kept
+    spans.sort(key=_START_KIND)
+    return spans
+
+
+def _longest_first(span: SignalSpan) -> int:
+    return span.start - span.end
+
+
+_START_KIND = attrgetter("start", "kind")
 
 
 SENTENCE_FEATURES: tuple[str, ...] = (
