@@ -95,3 +95,21 @@ def test_tokenizing_chunk_by_chunk_equals_one_scan_of_the_text() -> None:
         if "jari" in text.lower():
             expected = _merge_gestures(expected)
         assert tokenize(text) == expected, text
+
+
+def test_sentence_boundaries_are_those_of_the_plain_pattern() -> None:
+    """_BOUNDARY_RE is written to open with a class (fast to scan); it must find the
+    boundaries the plain pattern finds."""
+    import random
+    import re
+
+    from netral_nlp.text import _BOUNDARY_RE
+
+    plain = re.compile(r"[.!?]+[\"'”’)\]]*(?![\w])|\n")
+    pieces = [".", "!", "?", "\n", "a", " ", '"', "'", "”", "’", ")", "]", "1", "_", "é", "?!"]
+    rng = random.Random(2)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert [m.span() for m in _BOUNDARY_RE.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ], text

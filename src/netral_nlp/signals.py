@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import compress
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -389,6 +390,20 @@ class _Counts:
     near_non: int = 0
 
 
+# The features _sentence_row sets, in the order of its flags.
+_ACTOR_COLUMNS = [
+    _SF[name]
+    for name in ("actor_asn", "actor_asn_place", "actor_non_asn", "actor_former",
+                 "actor_reporting_body", "target", "asn_target")
+]  # fmt: skip
+_ACT_COLUMNS = [
+    _SF[name]
+    for name in ("act", "act_unnegated", "act_target", "non_asn_act", "former_act", "body_act",
+                 "first_person_act", "author_asn_act", "author_asn_first_person_act",
+                 "previous_asn_act", "asn_act")
+]  # fmt: skip
+
+
 def _sentence_row(
     row: set[int],
     low: str,
@@ -412,17 +427,20 @@ def _sentence_row(
     has_body = bool(found["reporting_body"])
     has_target = bool(found["candidate"])
     first_person = _SF["actor_first_person"] in row
-    for name, on in (
-        ("actor_asn", has_asn),
-        ("actor_asn_place", bool(found["asn_role"]) and not has_asn),
-        ("actor_non_asn", has_non),
-        ("actor_former", has_former),
-        ("actor_reporting_body", has_body),
-        ("target", has_target),
-        ("asn_target", has_asn and has_target),
-    ):
-        if on:
-            row.add(_SF[name])
+    row.update(
+        compress(
+            _ACTOR_COLUMNS,
+            (
+                has_asn,
+                bool(found["asn_role"]) and not has_asn,
+                has_non,
+                has_former,
+                has_body,
+                has_target,
+                has_asn and has_target,
+            ),
+        )
+    )
     link = False
     if found["partisan_act"]:
         sentence = low[s_start:s_end]
@@ -460,24 +478,24 @@ def _sentence_row(
                 row.add(_SF[_NEAREST[nearest]])
                 counts.near_asn += nearest == "asn"
                 counts.near_non += nearest == "non"
-        for name, on in (
-            ("act", True),
-            ("act_unnegated", bool(unnegated)),
-            ("act_target", has_target),
-            ("non_asn_act", has_non),
-            ("former_act", has_former),
-            ("body_act", has_body),
-            ("first_person_act", first_person),
-            ("author_asn_act", author_asn),
-            (
-                "author_asn_first_person_act",
-                author_asn and (first_person or not (has_asn or has_non)),
-            ),
-            ("previous_asn_act", previous_asn and not (has_asn or has_non)),
-            ("asn_act", has_asn),
-        ):
-            if on:
-                row.add(_SF[name])
+        row.update(
+            compress(
+                _ACT_COLUMNS,
+                (
+                    True,
+                    bool(unnegated),
+                    has_target,
+                    has_non,
+                    has_former,
+                    has_body,
+                    first_person,
+                    author_asn,
+                    author_asn and (first_person or not (has_asn or has_non)),
+                    previous_asn and not (has_asn or has_non),
+                    has_asn,
+                ),
+            )
+        )
         if has_asn:
             asn_clauses = {clause(a.start) for a in asn_spans}
             if asn_clauses & {clause(a.start) for a in found["partisan_act"]}:
