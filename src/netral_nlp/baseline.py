@@ -308,21 +308,26 @@ class BaselineClassifier:
         self, texts: Sequence[str], author_contexts: Sequence[str | None] | None = None
     ) -> list[Prediction]:
         with _gc_paused():
-            docs = self.docs(texts, author_contexts)
-            if not docs:
-                return []
-            probs, parts = self._probabilities(docs)
-            t_flag = self.manifest.thresholds.get("flag", 0.5)
-            out = []
-            for k, (doc, p) in enumerate(zip(docs, probs, strict=True)):
-                pred = decide(p, self.manifest.thresholds)
-                if pred.score >= self.config.evidence_floor * t_flag:
-                    logits = parts.sentence_logit[parts.offsets[k] : parts.offsets[k + 1]]
-                    pred.evidence, pred.spans = build_evidence(
-                        doc, self.featurizer, self.coef[0], logits
-                    )
-                out.append(pred)
-            return out
+            return self._predict(texts, author_contexts)
+
+    def _predict(
+        self, texts: Sequence[str], author_contexts: Sequence[str | None] | None
+    ) -> list[Prediction]:
+        docs = self.docs(texts, author_contexts)
+        if not docs:
+            return []
+        probs, parts = self._probabilities(docs)
+        t_flag = self.manifest.thresholds.get("flag", 0.5)
+        out = []
+        for k, (doc, p) in enumerate(zip(docs, probs, strict=True)):
+            pred = decide(p, self.manifest.thresholds)
+            if pred.score >= self.config.evidence_floor * t_flag:
+                sentence_logit = parts.sentence_logit[parts.offsets[k] : parts.offsets[k + 1]]
+                pred.evidence, pred.spans = build_evidence(
+                    doc, self.featurizer, self.coef[0], sentence_logit
+                )
+            out.append(pred)
+        return out
 
     # -- persistence -------------------------------------------------------------------
     def save(self, directory: str | Path) -> None:
@@ -429,7 +434,8 @@ def _gc_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while a batch is scored: a batch makes a few
     hundred thousand short-lived containers, all freed by reference counting, and the
     collector would walk them (and the tokenizer's caches) over and over, a tenth of the
-    scoring time. Left as it was when the caller had paused it."""
+    scoring time. (The batch's documents are freed before it resumes, or its first pass
+    would walk them all once.) Left as it was when the caller had paused it."""
     if not gc.isenabled():
         yield
         return

@@ -635,8 +635,8 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         *(float(i in asn_cues) for i in _CUES),
     ]
     sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
-    for k, row in rows.items():
-        sf[k, list(row)] = 1
+    width = len(SENTENCE_FEATURES)
+    np.put(sf, [k * width + i for k, row in rows.items() for i in row], 1)
     return Analysis(
         spans=spans,
         link_sentences=links,
