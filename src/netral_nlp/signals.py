@@ -323,11 +323,12 @@ def _scan(low: str, limit: int) -> list[list[tuple[int, int]]]:
     scanner = _scanner()
     found: list[list[tuple[int, int]]] = [[] for _ in range(scanner.groups)]
     ends = [0] * scanner.groups
+    scans = range(scanner.groups)
     for m in scanner.finditer(low, 0, limit):
-        for i, (start, end) in enumerate(m.regs[1:]):
-            if start >= ends[i]:  # -1 where this scan did not match
-                found[i].append((start, end))
-                ends[i] = end
+        for i, span, into in zip(scans, m.regs[1:], found, strict=True):
+            if span[0] >= ends[i]:  # -1 where this scan did not match
+                into.append(span)
+                ends[i] = span[1]
     return found
 
 
