@@ -123,7 +123,7 @@ def build_evidence(
             (
                 s.start
                 for s in doc.analysis.spans
-                if s_start <= s.start < s_end and s.kind in ("asn_role", "partisan_act")
+                if s_start <= s.start < s_end and (s.kind == "asn_role" or s.kind == "partisan_act")
             ),
             default=s_start,
         )
@@ -138,12 +138,19 @@ def build_evidence(
         spans.append(Span(start, end, SpanKind.NGRAM.value, text[start:end]))
     evidence = [s.text for s in spans]
     shown = [(s.start, s.end) for s in spans]
-    kinds = {
-        "asn_role": SpanKind.ASN_ROLE,
-        "partisan_act": SpanKind.PARTISAN_ACT,
-        "candidate": SpanKind.CANDIDATE,
-    }
     for sig in doc.analysis.spans:  # actor, act and target spans inside the evidence
-        if sig.kind in kinds and any(a <= sig.start and sig.end <= b for a, b in shown):
-            spans.append(Span(sig.start, sig.end, kinds[sig.kind].value, sig.text))
+        kind = _HIGHLIGHTED.get(sig.kind)
+        if kind is not None:
+            for a, b in shown:
+                if a <= sig.start and sig.end <= b:
+                    spans.append(Span(sig.start, sig.end, kind, sig.text))
+                    break
     return evidence, spans
+
+
+# Signal spans shown inside the evidence, and the span kind they are shown as.
+_HIGHLIGHTED = {
+    "asn_role": SpanKind.ASN_ROLE.value,
+    "partisan_act": SpanKind.PARTISAN_ACT.value,
+    "candidate": SpanKind.CANDIDATE.value,
+}
