@@ -5,8 +5,10 @@ everyday vocabulary: realistic enough for speed, meaningless for accuracy), then
 `netral score` as a subprocess with ``--workers 1`` and with the default (every core),
 and again with the default on a quarter of the rows to show that memory stays flat.
 Peak RSS is sampled from /proc over the whole process tree (the scorer and its workers,
-summed; pages shared between processes are counted in each). Finally it times the
-stages in this process (read, predict, encode, write) to show where the time goes.
+summed; pages shared between processes are counted in each), and the CPU time of the
+tree is read when it ends (rows/s depend on what else runs on the machine; CPU
+microseconds per row much less). Finally it times the stages in this process (read,
+predict, encode, write) to show where the time goes.
 
     python bench/score_throughput.py [--rows 200000] [--model DIR]
 
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -109,8 +112,12 @@ def tree_rss_bytes(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
-def run_score(feed: Path, out: Path, model: Path, workers: int | None) -> tuple[float, float]:
-    """(wall seconds, peak tree RSS in MiB) of one `netral score` run."""
+def run_score(
+    feed: Path, out: Path, model: Path, workers: int | None
+) -> tuple[float, float, float]:
+    """(wall seconds, peak tree RSS in MiB, CPU seconds of the process tree) of one
+    `netral score` run. The CPU time holds when other work shares the machine, which the
+    wall time does not."""
     cmd = [
         sys.executable,
         "-m",
@@ -126,6 +133,7 @@ def run_score(feed: Path, out: Path, model: Path, workers: int | None) -> tuple[
     if workers is not None:
         cmd += ["--workers", str(workers)]
     peak = 0
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd)
     done = threading.Event()
@@ -142,7 +150,14 @@ def run_score(feed: Path, out: Path, model: Path, workers: int | None) -> tuple[
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    return seconds, peak / 2**20
+    return seconds, peak / 2**20, _children_cpu() - cpu_before
+
+
+def _children_cpu() -> float:
+    """User + system seconds of the finished child processes (and the workers they
+    waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def stage_times(
@@ -208,9 +223,9 @@ def main() -> None:
         write_feed(small, small_rows)
         print(f"feed: {args.rows:,} rows, {feed.stat().st_size / 2**20:.1f} MiB; model {model}")
 
-        one_s, one_rss = run_score(feed, work / "out1.jsonl", model, workers=1)
-        all_s, all_rss = run_score(feed, work / "out.jsonl", model, workers=None)
-        small_s, small_rss = run_score(small, work / "small-out.jsonl", model, workers=None)
+        one_s, one_rss, one_cpu = run_score(feed, work / "out1.jsonl", model, workers=1)
+        all_s, all_rss, all_cpu = run_score(feed, work / "out.jsonl", model, workers=None)
+        small_s, small_rss, _ = run_score(small, work / "small-out.jsonl", model, workers=None)
         stages = stage_times(feed, model, min(args.sample_rows, args.rows))
 
     figures = {
@@ -224,13 +239,19 @@ def main() -> None:
         "small_rows": small_rows,
         "peak_rss_mb_small": round(small_rss),
         "rows_per_s_small": round(small_rows / small_s),
+        "cpu_us_per_row_1w": round(one_cpu / args.rows * 1e6, 1),
+        "cpu_us_per_row": round(all_cpu / args.rows * 1e6, 1),
     } | {k: round(v, 1) for k, v in stages.items()}
     pipeline = stages["read_us_per_row"] + stages["encode_us_per_row"] + stages["write_us_per_row"]
     figures["io_share"] = round(pipeline / (pipeline + stages["predict_us_per_row"]), 3)
 
-    print(f"--workers 1: {figures['rows_per_s_1w']:,} rows/s, peak RSS {one_rss:,.0f} MiB")
     print(
-        f"all {os.cpu_count()} cores: {figures['rows_per_s']:,} rows/s, peak RSS {all_rss:,.0f} MiB (speedup {figures['speedup']}x)"
+        f"--workers 1: {figures['rows_per_s_1w']:,} rows/s, peak RSS {one_rss:,.0f} MiB, "
+        f"{figures['cpu_us_per_row_1w']} us of CPU per row"
+    )
+    print(
+        f"all {os.cpu_count()} cores: {figures['rows_per_s']:,} rows/s, peak RSS {all_rss:,.0f} MiB "
+        f"(speedup {figures['speedup']}x), {figures['cpu_us_per_row']} us of CPU per row"
     )
     print(
         f"{small_rows:,} rows on all cores: peak RSS {small_rss:,.0f} MiB (memory flat if close to the above)"
