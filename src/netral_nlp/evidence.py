@@ -123,7 +123,7 @@ def build_evidence(
             (
                 s.start
                 for s in doc.analysis.spans
-                if s_start <= s.start < s_end and (s.kind == "asn_role" or s.kind == "partisan_act")
+                if s_start <= s.start < s_end and s.kind in ("asn_role", "partisan_act")
             ),
             default=s_start,
         )

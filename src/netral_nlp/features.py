@@ -3,9 +3,11 @@ character n-grams (normalised surface forms, within word boundaries) and the aut
 context, plus the signal features.
 
 Hashing needs no vocabulary and keeps memory flat; only the inverse document frequencies of
-features seen in at least ``min_df`` training documents are kept. The hashed columns of a
-word and of its character n-grams are cached per word, because a feed repeats its words:
-that makes featurising several times faster than re-hashing every n-gram of every text.
+features seen in at least ``min_df`` training documents are kept. A feed repeats its words,
+so the hash of each n-gram string and the character n-gram counts of each word are cached;
+a document hashes its word n-grams once for the document block, its sentence rows and its
+evidence, and a batch lists each distinct word's character n-grams once (a product of
+(documents x words) and (words x n-grams) counts).
 """
 
 from __future__ import annotations

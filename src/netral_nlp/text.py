@@ -263,6 +263,7 @@ def token_columns(text: str) -> TokenColumns:
 def _columns(
     chunk: str,
 ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    """:func:`_chunk` without its cache, for a chunk too long to be worth keeping."""
     return _chunk.__wrapped__(chunk)
 
 
