@@ -149,18 +149,25 @@ def _char_block(docs: Sequence[Doc], lo: int, hi: int, bits: int) -> sp.csr_matr
         shape=(len(docs), len(vocab)),
     )
     rows = [_char_counts(word, lo, hi, bits) for word in vocab]
+    if not rows:
+        return sp.csr_matrix((len(docs), 1 << bits), dtype=np.float32)
+    # the product runs over the n-grams the batch has, not all 2**bits slots (whose
+    # work arrays would cost milliseconds to set up for a single text); numbering them in
+    # column order keeps each row's columns sorted
+    columns, compact = np.unique(np.concatenate([r[0] for r in rows]), return_inverse=True)
     per_word = sp.csr_matrix(
         (
-            np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.float32),
-            np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int32),
+            np.concatenate([r[1] for r in rows]),
+            compact.astype(np.int32),
             _indptr([len(r[0]) for r in rows]),
         ),
-        shape=(len(vocab), 1 << bits),
+        shape=(len(vocab), len(columns)),
     )
     x = per_doc @ per_word
     x.sort_indices()
-    np.log1p(x.data, out=x.data)
-    return x
+    return sp.csr_matrix(
+        (np.log1p(x.data), columns[x.indices], x.indptr), shape=(len(docs), 1 << bits)
+    )
 
 
 def _indptr(lengths: Sequence[int]) -> np.ndarray:
