@@ -179,11 +179,17 @@ def test_export_writes_every_decision_in_order(
     out = tmp_path / "export" / "queue.jsonl"
     out.parent.mkdir()
     assert export_decisions(None, out) == 2  # None: $NETRAL_DB; the pending item stays
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert rows == [queue.get(confirmed).public(), queue.get(dismissed).public()]
-    assert rows[0]["decided_categories"] == ["ajakan_dukungan"] and rows[0]["note"] == "foto ada"
-    assert (rows[1]["status"], rows[1]["partisan"], rows[1]["asn"]) == ("dismissed", True, None)
-    assert rows[1]["source_type"] == "news"
+    # Decision order; two decisions in the same millisecond tie, so compare by id.
+    rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert rows == {i: queue.get(i).public() for i in (confirmed, dismissed)}
+    c, d = rows[confirmed], rows[dismissed]
+    assert c["decided_categories"] == ["ajakan_dukungan"] and c["note"] == "foto ada"
+    assert (d["status"], d["partisan"], d["asn"], d["source_type"]) == (
+        "dismissed",
+        True,
+        None,
+        "news",
+    )
 
 
 def test_export_of_a_missing_database_is_an_error(tmp_path: Path) -> None:
