@@ -16,7 +16,7 @@ from .annotation_tools import Source, Tool
 
 annotations_app = typer.Typer(
     help="Export scored items as annotation tasks (Label Studio, doccano); import the "
-    "tools' exports as corpus rows with rationales.",
+    "tools' exports, or the review queue's decisions, as corpus rows with rationales.",
     no_args_is_help=True,
 )
 
