@@ -1,5 +1,6 @@
 """`netral score --engine ray` on a local 2-CPU Ray: the same rows, in the same order,
-the same error file and the same counts as the local engine."""
+the same error file and the same counts as the local engine, for plain feeds and
+scrapers' exports, with repost collapse on and off."""
 
 from __future__ import annotations
 
@@ -234,8 +235,7 @@ def _scraped_feed(path: Path, n: int = 300) -> Path:
 
 
 def _collapse_line(stderr: str) -> str:
-    """The summary's collapse line without its timing-free parts lost: clusters, rows
-    sent to the model, share saved."""
+    """The summary's collapse line: clusters, rows sent to the model, share saved."""
     lines = [line for line in stderr.splitlines() if line.startswith("collapse:")]
     assert len(lines) == 1, stderr
     return lines[0]
@@ -328,3 +328,31 @@ def test_collapse_spans_batches_and_files_with_the_final_cluster_sizes(tmp_path,
     assert {e["path"] for e in errors} == {
         str(tmp_path / "feeds" / n) for n in ("a.jsonl", "b.jsonl")
     }
+
+
+def test_collapse_of_a_plain_feed_with_integer_ids_equals_local_in_csv(
+    tmp_path, feed_rows, tiny_model
+):
+    """``--collapse`` on a plain feed: no relation ids, copies and near-copies only;
+    integer ids stay integers through the cluster (the CSV bytes show it)."""
+    rows: list[Any] = [
+        {"id": k, "text": r["text"] + " di balai desa pagi ini"}
+        for k, r in enumerate(feed_rows(30))
+    ]
+    rows += [{"id": 100 + k, "text": "RT " + r["text"].upper()} for k, r in enumerate(rows[:10])]
+    rows += [{"id": 200 + k, "text": r["text"] + " ayo"} for k, r in enumerate(rows[10:15])]
+    source = _write(tmp_path / "feed.jsonl", rows, "jsonl")
+    local, remote = tmp_path / "local.csv", tmp_path / "ray.csv"
+    options = ("--model", tiny_model, "--collapse")
+    want = _score(source, "-o", local, "--workers", 1, *options)
+    got = _score(source, "-o", remote, "--engine", "ray", *options)
+
+    assert remote.read_bytes() == local.read_bytes()
+    scored = {r["id"]: r for r in read_scored(remote)}
+    assert scored["100"]["cluster_id"] == scored["0"]["cluster_id"] == "0"  # a copy
+    assert scored["200"]["cluster_id"] == scored["10"]["cluster_id"]  # a near-copy
+    members: dict[str, int] = {}
+    for r in scored.values():
+        members[r["cluster_id"]] = members.get(r["cluster_id"], 0) + 1
+    assert all(r["cluster_size"] == members[r["cluster_id"]] for r in scored.values())
+    assert _collapse_line(got.stderr) == _collapse_line(want.stderr)

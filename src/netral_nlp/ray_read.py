@@ -70,9 +70,18 @@ def plan_input(input: str | Path, fields: FieldMap, forced: str | None) -> Input
     target = source if remote else str(Path(source).resolve())
     names = _directory_files(source)
     if feed is not None:
-        return InputPlan(target, feed, None, None if names is None else _suffixes(names))
+        suffixes = None if names is None else _suffixes(names)
+        if suffixes == []:
+            raise InputError(f"{source}: no input files (a file is read by its suffix: .json...)")
+        return InputPlan(target, feed, None, suffixes)
     if names is None:
-        fmt, gz = file_format(source)
+        try:
+            fmt, gz = file_format(source)
+        except InputError:
+            raise InputError(
+                f"{source}: unknown input format; expected .jsonl, .csv or .parquet "
+                "(optionally .gz), or a scraper's export named with --format"
+            ) from None
         if fmt == "parquet" and gz:
             raise InputError(f"{source}: --engine ray reads Parquet uncompressed; gunzip it first")
         return InputPlan(target, None, fmt, None)
