@@ -523,12 +523,12 @@ class _Pipeline:
             else:
                 assert cluster is not None
                 base = self.cache.get(cluster)
-            members = None
+            id_size = None
             if clusterer is not None and cluster is not None:
-                members = (clusterer.rep_ids[cluster], clusterer.size(cluster))
+                id_size = (clusterer.rep_ids[cluster], clusterer.size(cluster))
             meta = (row.meta or {}) if feed else None
             rows.append(
-                output_row(base, row.id, meta, row.text if self.keep_text else None, members)
+                output_row(base, row.id, meta, row.text if self.keep_text else None, id_size)
             )
         return scored_rows(rows, fmt, len(plan.to_score))
 
