@@ -280,8 +280,6 @@ def score(
     )
     if address is not None and engine is not Engine.ray:
         _fail("--address applies to --engine ray")
-    if engine is Engine.ray and (format is not None or collapse or keep_text):
-        _fail("--format, --collapse and --keep-text run on --engine local only (docs/ray.md)")
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
         try:
