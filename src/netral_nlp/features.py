@@ -233,6 +233,37 @@ class SentenceConfig:
     bits: int = 18
     min_df: int = 2
     structure_weight: float = 0.5
+    actor_cross: bool = True  # also each n-gram crossed with the sentence's actor kind
+
+
+# Who acts in a sentence, for the crossed n-grams: an ASN (named there, carried over from
+# the previous sentence, or the author), else only a non-ASN or former ASN person, else none.
+_ASN_CONTEXT = tuple(
+    SENTENCE_FEATURES.index(f)
+    for f in ("actor_asn", "previous_asn_act", "author_asn_act", "author_asn_first_person_act")
+)
+_NON_ASN_CONTEXT = tuple(SENTENCE_FEATURES.index(f) for f in ("actor_non_asn", "actor_former"))
+_CROSS_MULTIPLIER = 0x9E3779B1  # odd: a bijection of the hashed columns for each kind
+
+
+def actor_context(sentence_features: np.ndarray) -> int:
+    """1 when an ASN acts in the sentence, 2 when only a non-ASN person does, else 0."""
+    if sentence_features[list(_ASN_CONTEXT)].any():
+        return 1
+    if sentence_features[list(_NON_ASN_CONTEXT)].any():
+        return 2
+    return 0
+
+
+def crossed_columns(cols: list[int], context: int, bits: int) -> list[int]:
+    """The n-gram columns again, moved to the actor kind's own hashed slots: the same words
+    can then weigh one way when an ASN says or does them and another when a kepala desa or a
+    legislator does."""
+    if not context:
+        return []
+    mask = (1 << bits) - 1
+    shift = context * 0x5BD1E995
+    return [(c * _CROSS_MULTIPLIER + shift) & mask for c in cols]
 
 
 def sentence_token_ranges(doc: Doc) -> list[tuple[int, int]]:
@@ -258,8 +289,12 @@ class SentenceFeaturizer:
         offsets = [0]
         for doc in docs:
             stems = [t.stem for t in doc.tokens]
-            for a, b in sentence_token_ranges(doc):
-                rows.append(word_ngram_columns(stems[a:b], c.ngrams[0], c.ngrams[1], c.bits))
+            sf = doc.analysis.sentence_features
+            for j, (a, b) in enumerate(sentence_token_ranges(doc)):
+                cols = word_ngram_columns(stems[a:b], c.ngrams[0], c.ngrams[1], c.bits)
+                if c.actor_cross:
+                    cols += crossed_columns(cols, actor_context(sf[j]), c.bits)
+                rows.append(cols)
             offsets.append(len(rows))
         x = _csr(rows, len(rows), 1 << c.bits)
         x.data[:] = 1.0  # presence: a sentence repeating a word says it once
