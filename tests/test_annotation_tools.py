@@ -48,6 +48,10 @@ def _scored_rows() -> list[dict[str, Any]]:
             "evidence": [],
             "evidence_spans": evidence,
             "model": "netral-baseline@1.0.0",
+            "tags": ["gesture", "asn_in_author_context"],
+            "platform": "x",
+            "province": "Jawa Barat",
+            "election": "pilkada",
         },
         {
             "id": "s-2",
@@ -65,6 +69,11 @@ def _scored_rows() -> list[dict[str, Any]]:
                 _span(PLAIN, "Partai Hijau", "target"),
             ],
             "model": "netral-baseline@1.0.0",
+            "tags": ["hard_negative", "regional_village_head"],
+            "split": "dev",
+            "province": None,
+            "election": "pileg",
+            "notes": "kepala kampung is a village head, not ASN",
         },
     ]
 
@@ -80,6 +89,10 @@ EXPECTED = {
             _span(FLAGGED, "ikut pose dua jari", "act"),
             _span(FLAGGED, "paslon nomor 2", "target"),
         ],
+        "tags": ["gesture", "asn_in_author_context"],
+        "platform": "x",
+        "province": "Jawa Barat",
+        "election": "pilkada",
     },
     "s-2": {
         "flag": False,
@@ -91,6 +104,10 @@ EXPECTED = {
             _span(PLAIN, "mengajak warga memilih", "act"),
             _span(PLAIN, "Partai Hijau", "target"),
         ],
+        "tags": ["hard_negative", "regional_village_head"],
+        "split": "dev",
+        "election": "pileg",
+        "notes": "kepala kampung is a village head, not ASN",
     },
 }
 
@@ -133,6 +150,7 @@ def _check_round_trip(items_file: Path) -> None:
         assert got == want, item_id
     assert rows["s-1"]["author_context"] == "ASN Kecamatan Bojong"
     assert rows["s-2"]["source_type"] == "news"
+    assert "province" not in rows["s-2"]  # null in the scored row: not invented
 
 
 def test_label_studio_round_trip(tmp_path: Path) -> None:
@@ -431,7 +449,9 @@ def test_export_reads_a_scored_csv_and_joins_texts_by_id(tmp_path: Path) -> None
             ]
         )
     feed.write_text(
-        json.dumps({"id": "s-1", "text": FLAGGED, "author_context": "ASN"}) + "\n", encoding="utf-8"
+        json.dumps({"id": "s-1", "text": FLAGGED, "author_context": "ASN", "tags": ["gesture"]})
+        + "\n",
+        encoding="utf-8",
     )
     out = tmp_path / "tasks.jsonl"
     result = _run(
@@ -448,6 +468,7 @@ def test_export_reads_a_scored_csv_and_joins_texts_by_id(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     task = json.loads(out.read_text(encoding="utf-8"))
     assert task["item_id"] == "s-1" and task["author_context"] == "ASN"
+    assert task["tags"] == ["gesture"]  # the corpus item's metadata joins with its text
     assert task["cats"] == ["flag", "partisan", "asn", "kampanye_medsos", "kegiatan_kampanye"]
     assert [s[2] for s in task["label"]] == ["actor", "act", "target"]
 
@@ -472,3 +493,246 @@ def test_pre_annotations_keep_only_spans_a_valid_item_may_have() -> None:
     frame = _span(text, "menolak", "frame")
     assert pre_spans({**unflagged, "flag": True, "rationales": [frame, guru]}) == [guru]
     assert pre_spans({**unflagged, "rationales": [frame, guru]}) == [frame]
+
+
+# --------------------------------------------------------------------------- review queue
+
+QUEUED = "Lurah Sukamaju, Budi Harsono, ikut pose dua jari bersama paslon nomor 2 di alun-alun."
+
+
+def _evidence(text: str, part: str, kind: str) -> dict[str, Any]:
+    start = text.index(part)
+    return {"start": start, "end": start + len(part), "kind": kind, "text": part}
+
+
+def _queue_item(text: str, evidence: list[dict[str, Any]], **overrides: Any) -> Any:
+    from netral_nlp.api.queue import NewItem
+
+    values: dict[str, Any] = {
+        "text": text,
+        "score": 0.87,
+        "categories": ["kegiatan_kampanye"],
+        "category_scores": {"kegiatan_kampanye": 0.8},
+        "evidence_spans": evidence,
+        "model": "netral-baseline@1.0.0",
+    }
+    return NewItem(**(values | overrides))
+
+
+def _export_queue(tmp_path: Path, decide: list[tuple[Any, Any]]) -> tuple[Path, list[str]]:
+    """Queue each item, record its decision (None: leave pending), `netral queue export`."""
+    from netral_nlp.api.queue import ReviewQueue
+
+    db = tmp_path / "q.db"
+    queue = ReviewQueue(db)
+    ids = []
+    for item, decision in decide:
+        ids.append(queue.add(item))
+        if decision is not None:
+            queue.decide(ids[-1], decision)
+    decisions = tmp_path / "decisions.jsonl"
+    result = _run("queue", "export", "-o", str(decisions), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    return decisions, ids
+
+
+def _import_queue(decisions: Path, items: Path, corpus: Path) -> Any:
+    args = ["-o", str(items), "--corpus", str(corpus)]
+    return _run("annotations", "import", str(decisions), "--from", "queue", *args)
+
+
+def test_queue_decisions_become_valid_corpus_rows(tmp_path: Path) -> None:
+    from netral_nlp.api.queue import Decision
+    from netral_nlp.data import validate
+
+    kades = "Kades Mekarjaya ikut kampanye paslon nomor 3 di balai desa."
+    reminder = "Guru SD mengingatkan netralitas ASN pada rapat dinas pagi ini."
+    decisions, ids = _export_queue(
+        tmp_path,
+        [
+            (
+                _queue_item(
+                    QUEUED,
+                    [
+                        _evidence(QUEUED, "Lurah Sukamaju", "asn_role"),
+                        _evidence(QUEUED, "ikut pose dua jari", "partisan_act"),
+                        _evidence(QUEUED, "paslon nomor 2", "candidate"),
+                        _evidence(QUEUED, "alun-alun", "ngram"),  # explains, marks no role
+                    ],
+                    author_context="warga Sukamaju",
+                ),
+                Decision("confirmed", "rina", ["kegiatan_kampanye", "kampanye_medsos"], "foto"),
+            ),
+            (
+                _queue_item(
+                    kades,
+                    [
+                        _evidence(kades, "Kades Mekarjaya", "asn_role"),  # no ASN actor now
+                        _evidence(kades, "ikut kampanye", "partisan_act"),
+                    ],
+                ),
+                Decision("dismissed", "dodi", partisan=True, asn=False),
+            ),
+            (
+                _queue_item(
+                    reminder,
+                    [_evidence(reminder, "mengingatkan", "partisan_act")],
+                    url="https://berita.example/netral",
+                ),
+                Decision("dismissed", "dodi"),
+            ),
+            (_queue_item("Masih menunggu tinjauan monitor.", []), None),
+        ],
+    )
+    items = tmp_path / "items.jsonl"
+    result = _import_queue(decisions, items, tmp_path / "none")
+    assert result.exit_code == 0, result.output
+    assert "wrote 3 corpus rows" in result.output and "0 errors" in result.output
+    report = validate(items, require_rationales=True)
+    assert report.ok, [str(p) for p in report.errors]
+    rows = {r["id"]: r for r in map(json.loads, items.read_text(encoding="utf-8").splitlines())}
+    assert set(rows) == {f"queue-{i}" for i in ids[:3]}
+
+    confirmed = rows[f"queue-{ids[0]}"]
+    assert (confirmed["flag"], confirmed["partisan"], confirmed["asn"]) == (True, True, True)
+    assert confirmed["categories"] == ["kampanye_medsos", "kegiatan_kampanye"]
+    assert [(s["role"], s["text"]) for s in confirmed["rationales"]] == [
+        ("actor", "Lurah Sukamaju"),
+        ("act", "ikut pose dua jari"),
+        ("target", "paslon nomor 2"),
+    ]
+    assert confirmed["annotator"] == "rina" and confirmed["author_context"] == "warga Sukamaju"
+    assert confirmed["tags"] == ["review_queue"] and confirmed["notes"].startswith("foto (")
+    assert "confirmed by rina" in confirmed["notes"] and "score 0.870" in confirmed["notes"]
+
+    kades_row = rows[f"queue-{ids[1]}"]
+    assert (kades_row["flag"], kades_row["partisan"], kades_row["asn"]) == (False, True, False)
+    assert kades_row["categories"] == [] and kades_row["tags"] == ["review_queue"]
+    assert [(s["role"], s["text"]) for s in kades_row["rationales"]] == [("act", "ikut kampanye")]
+
+    unsaid = rows[f"queue-{ids[2]}"]
+    assert (unsaid["flag"], unsaid["partisan"], unsaid["asn"]) == (False, False, False)
+    assert unsaid["tags"] == ["review_queue", "queue_parts_unreviewed"]
+    assert unsaid["rationales"] == [] and unsaid["source_type"] == "news"
+    assert "https://berita.example/netral" in unsaid["notes"]
+
+
+def test_queue_import_reports_a_conflict_with_the_corpus(tmp_path: Path) -> None:
+    from netral_nlp.api.queue import Decision
+
+    decisions, ids = _export_queue(
+        tmp_path,
+        [
+            (
+                _queue_item(QUEUED, [_evidence(QUEUED, "ikut pose dua jari", "partisan_act")]),
+                Decision("dismissed", "dodi", partisan=True, asn=False),
+            )
+        ],
+    )
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps(
+            {
+                "id": "c-7",
+                "text": QUEUED,
+                "source_type": "post",
+                "author_context": None,
+                "partisan": True,
+                "asn": True,
+                "flag": True,
+                "categories": ["kegiatan_kampanye"],
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = _import_queue(decisions, tmp_path / "items.jsonl", corpus)
+    assert result.exit_code == 0, result.output
+    conflicts = [line for line in result.output.splitlines() if line.startswith("conflict:")]
+    assert conflicts == [
+        f"conflict: queue-{ids[0]}: same text as 'c-7' ({corpus}:1) but different labels: "
+        "imported flag=False partisan=True asn=False categories=-; "
+        "corpus flag=True partisan=True asn=True categories=kegiatan_kampanye"
+    ]
+
+
+def test_a_confirmation_that_cannot_be_a_corpus_row_is_named_and_kept(tmp_path: Path) -> None:
+    """The model's evidence has no act span: the row is written, the validator's error
+    names it by id, and the import exits 1."""
+    from netral_nlp.api.queue import Decision
+
+    decisions, ids = _export_queue(
+        tmp_path,
+        [
+            (
+                _queue_item(QUEUED, [_evidence(QUEUED, "Lurah Sukamaju", "asn_role")]),
+                Decision("confirmed", "rina"),
+            )
+        ],
+    )
+    items = tmp_path / "items.jsonl"
+    result = _import_queue(decisions, items, tmp_path / "none")
+    assert result.exit_code == 1, result.output
+    assert (
+        f"{items}:1 (id 'queue-{ids[0]}'): rationales: a flagged item needs at least one act span"
+        in result.output
+    )
+    assert f"1 rows are not valid corpus rows (queue-{ids[0]})" in result.output
+    row = json.loads(items.read_text(encoding="utf-8"))
+    assert row["id"] == f"queue-{ids[0]}" and row["categories"] == ["kegiatan_kampanye"]
+
+
+_DECISION = {
+    "id": "q1",
+    "status": "confirmed",
+    "text": QUEUED,
+    "source_type": "post",
+    "author_context": None,
+    "url": None,
+    "score": 0.9,
+    "model": "m@1",
+    "evidence_spans": [],
+    "reviewer": "rina",
+    "decided_categories": ["kegiatan_kampanye"],
+    "partisan": None,
+    "asn": None,
+    "note": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        ('{"id": "q2", "status": ', ":2: -: broken JSON"),
+        (
+            json.dumps({**_DECISION, "id": "q2", "status": "pending"}),
+            ":2 (id 'q2'): status: expected 'confirmed' or 'dismissed', got 'pending'",
+        ),
+        (
+            json.dumps({**_DECISION, "id": "q2", "decided_categories": ["kampanye"]}),
+            ":2 (id 'q2'): decided_categories: unknown category 'kampanye'",
+        ),
+        (
+            json.dumps({**_DECISION, "id": "q2", "score": "high"}),
+            ":2 (id 'q2'): score: expected a number, got 'high'",
+        ),
+        (
+            json.dumps(
+                {**_DECISION, "id": "q2", "status": "dismissed", "partisan": True, "asn": True}
+            ),
+            ":2 (id 'q2'): partisan and asn both true is a flag, not a dismissal",
+        ),
+        (json.dumps({"item_id": "d-1", "text": "teks"}), ":2 (id None): id: missing"),
+    ],
+)
+def test_a_malformed_decision_line_is_named_by_its_line(
+    tmp_path: Path, second: str, message: str
+) -> None:
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(json.dumps(_DECISION) + "\n" + second + "\n", encoding="utf-8")
+    with pytest.raises(ExportError) as exc:
+        read_export(path, "queue")
+    assert f"{path}{message}" in str(exc.value)
+    result = _import_queue(path, tmp_path / "o.jsonl", tmp_path / "none")
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {exc.value}"

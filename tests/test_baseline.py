@@ -104,3 +104,25 @@ def test_synthetic_neutral_texts_are_deterministic_and_long() -> None:
     assert a == neutral_texts(docs, np.array([0, 1]), 5.0, seed=1)
     assert len(a) == 10 and all("Camat" not in t for t in a)
     assert max(len(t.split()) for t in a) >= 50
+
+
+def test_sentence_ngrams_are_crossed_with_who_acts() -> None:
+    """The same campaign words get their own slots when an ASN says or does them and when
+    a kepala desa does; a sentence with no actor keeps the plain n-grams only."""
+    from netral_nlp.features import SentenceConfig, SentenceFeaturizer, make_doc
+
+    words = "mengajak mencoblos paslon nomor 2 di balai pertemuan."
+    docs = [make_doc(f"{who} {words}") for who in ("Camat Sukamaju", "Kepala desa Sukamaju")]
+    docs.append(make_doc(f"Spanduk {words}"))
+
+    def columns(cross: bool) -> list[set[int]]:
+        featurizer = SentenceFeaturizer(SentenceConfig(actor_cross=cross)).fit(docs * 2)
+        x, _ = featurizer.transform(docs)
+        n_grams = 1 << featurizer.config.bits
+        return [{c for c in x[i].indices if c < n_grams} for i in range(x.shape[0])]
+
+    asn, village_head, nobody = columns(cross=True)
+    plain = columns(cross=False)
+    assert plain[0] < asn and plain[1] < village_head and plain[2] == nobody
+    assert (asn - plain[0]).isdisjoint(village_head - plain[1])
+    assert len(asn - plain[0]) >= len(words.split())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from netral_nlp.data import Item
@@ -14,6 +16,8 @@ from netral_nlp.datacard import (
     split_flag_table,
     update_card,
 )
+
+ANNOTATIONS = Path(__file__).resolve().parents[1] / "data" / "annotations"
 
 
 def _item(k: int, **kw) -> Item:
@@ -168,3 +172,138 @@ def test_rationale_table_counts_roles_and_linked_items() -> None:
     assert "| act | 2 |  |" in table and "| actor | 1 |  |" in table
     assert "| items annotated (field present) | 2 | 66.7% |" in table
     assert "| flagged items with actor and act | 1 | 50.0% |" in table
+
+
+# --------------------------------------------------------------------------- label reviews
+
+
+def _decision(item_id: str, label: str, given: bool, decision: str = "kept", **kw) -> dict:
+    row = {
+        "round": kw.pop("round", "r1"),
+        "id": item_id,
+        "label": label,
+        "given": given,
+        "decision": decision,
+        "reason": "checked against the guidelines",
+        "reviewer": "annot-2",
+    }
+    if decision == "corrected":
+        row["kind"] = kw.pop("kind", "wrong category")
+    return row | kw
+
+
+def _write_log(path, rows) -> None:
+    import json
+
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_review_summary_counts_items_labels_and_kinds(tmp_path):
+    from netral_nlp.reviews import read_reviews, review_summary
+
+    reviews = tmp_path / "reviews"
+    reviews.mkdir()
+    _write_log(
+        reviews / "round-1.jsonl",
+        [
+            _decision("i0", "flag", True),
+            _decision("i0", "ajakan_dukungan", True, "corrected", kind="vest read as party"),
+            _decision("i1", "flag", True, "corrected", kind="reply without candidate"),
+            _decision("i2", "kampanye_medsos", False, "corrected", kind="vest read as party"),
+        ],
+    )
+    _write_log(reviews / "round-2.jsonl", [_decision("i3", "flag", False, round="r2")])
+    summary = review_summary(read_reviews(reviews))
+    assert summary.startswith("4 items checked against the guidelines (5 labels), 3 corrected")
+    assert "| r1 | 3 | 3 | 4 | 3 |" in summary and "| r2 | 1 | 0 | 1 | 0 |" in summary
+    assert "| all | 4 | 3 | 5 | 3 |" in summary
+    assert "| flag | 3 | 1 | 1 | 0 |" in summary
+    assert "| kampanye_medsos | 1 | 1 | 0 | 1 |" in summary
+    assert "| vest read as party | 2 | 2 |" in summary.split("Kinds of error found:")[1]
+    assert read_reviews(tmp_path / "none") == [] and "No label review" in review_summary([])
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (_decision("i0", "flag", "yes"), ":2: given: expected true or false, got 'yes'"),
+        (_decision("i0", "kampanye", True), ":2: label: unknown 'kampanye'"),
+        (_decision("i0", "flag", True, "maybe"), ":2: decision: expected kept or corrected"),
+        (
+            {**_decision("i0", "flag", True, "corrected"), "kind": ""},
+            ":2: kind: expected a non-empty string",
+        ),
+        ({**_decision("i0", "flag", True), "reason": None}, ":2: reason: expected a non-empty"),
+    ],
+)
+def test_a_bad_review_line_is_named_by_file_line_and_field(tmp_path, row, message):
+    from netral_nlp.data import AnnotationError
+    from netral_nlp.reviews import read_reviews
+
+    log = tmp_path / "log.jsonl"
+    _write_log(log, [_decision("i1", "flag", True), row])
+    with pytest.raises(AnnotationError, match=f"{log}{message}"):
+        read_reviews(log)
+
+
+def test_corrections_must_be_in_the_corpus(items):
+    from netral_nlp.reviews import ReviewDecision, check_applied
+
+    def d(item_id, label, given, decision="corrected"):
+        return ReviewDecision("r1", item_id, label, given, decision, "why", "annot-2", "kind")
+
+    applied = [
+        d("i0", "flag", False),
+        d("i1", "ajakan_dukungan", True),
+        d("i2", "flag", False, "kept"),
+    ]
+    assert check_applied(applied, items) == []  # i0 flagged now; i1 lacks ajakan; i2 is kept
+    assert check_applied([d("i2", "flag", False), d("zz", "flag", True, "kept")], items) == [
+        "r1: i2: flag was corrected but is still False in the corpus",
+        "r1: zz: not in the corpus",
+    ]
+    # A later decision on the same label replaces the earlier one.
+    assert check_applied([d("i2", "flag", False), d("i2", "flag", False, "kept")], items) == []
+
+
+def test_card_shows_the_reviews_and_goes_stale_without_them(items, tmp_path):
+    from netral_nlp.reviews import ReviewDecision
+
+    review = [ReviewDecision("r1", "i0", "flag", True, "kept", "right", "annot-2")]
+    readme = tmp_path / "README.md"
+    update_card(readme, items, review)
+    assert "### Label review\n\n1 items checked" in readme.read_text()
+    assert check_card(readme, items, review) and not check_card(readme, items)
+
+
+def test_cli_card_refuses_a_log_the_corpus_does_not_follow(make_item, write_jsonl, tmp_path):
+    from typer.testing import CliRunner
+
+    from netral_nlp.data_cli import data_app
+
+    row = make_item(flag=True)
+    corpus = write_jsonl("items.jsonl", [row])
+    (corpus.parent / "reviews").mkdir()
+    _write_log(
+        corpus.parent / "reviews" / "r1.jsonl",
+        [_decision(row["id"], "flag", True, "corrected", kind="not partisan")],
+    )
+    result = CliRunner().invoke(
+        data_app, ["card", str(corpus.parent), "--readme", str(tmp_path / "card.md")]
+    )
+    assert result.exit_code == 2
+    assert "flag was corrected but is still True in the corpus" in result.output
+
+
+@pytest.mark.skipif(
+    not (ANNOTATIONS / "README.md").is_file(), reason="no data card in data/annotations"
+)
+def test_the_shipped_data_card_is_current():
+    """`netral data card --check` on the corpus: its tables and review counts are current."""
+    from netral_nlp.data import read_annotations
+    from netral_nlp.reviews import check_applied, read_reviews
+
+    items = read_annotations(ANNOTATIONS)
+    reviews = read_reviews(ANNOTATIONS / "reviews")
+    assert check_applied(reviews, items) == []
+    assert check_card(ANNOTATIONS / "README.md", items, reviews), "run `netral data card`"

@@ -135,7 +135,7 @@ def test_tweet_harvest_csv() -> None:
     assert records["1810000000000000003"].relation == "repost"
     assert records["1810000000000000003"].line == 5
     assert reasons(rejections) == [(6, None)]
-    assert rejections[0].reason == "expected 15 CSV fields, got 4"
+    assert rejections[0].reason == "expected 15 fields, got 4"
 
 
 # --------------------------------------------------------------------------- Apify, Meta

@@ -1,6 +1,6 @@
 """The SQLite review queue: WAL, busy timeout, BEGIN IMMEDIATE writes, one winner among
-concurrent reviewers, durability across kill -9 of the server, and the export to corpus
-rows that ``netral data validate`` accepts."""
+concurrent reviewers, durability across kill -9 of the server, and the export of the
+decisions (their import as corpus rows is tests/test_annotation_tools.py's)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,10 @@ from netral_nlp.api.queue import (
     NewItem,
     QueueDatabaseError,
     QueueError,
-    QueueItem,
     ReviewQueue,
-    annotation_row,
     export_decisions,
 )
 from netral_nlp.api.settings import Settings
-from netral_nlp.data import validate
 
 pytest_plugins = ["api_fixtures"]
 
@@ -169,58 +166,35 @@ def test_two_concurrent_http_decisions_one_200_one_409(tmp_path: Path) -> None:
     assert export_decisions(tmp_path / "http.db", tmp_path / "out.jsonl") == 1
 
 
-def test_export_rows_validate_as_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_writes_every_decision_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = ReviewQueue(tmp_path / "q.db")
-    confirmed = queue.add(
-        _new(
-            "Camat ikut kampanye paslon dua di lapangan kota kemarin sore.", author_context="camat"
-        )
-    )
-    dismissed = queue.add(_new("Kepala desa ikut kampanye paslon tiga di balai desa tadi pagi."))
-    asn_only = queue.add(
-        _new(
-            "Guru SD mengingatkan netralitas pada rapat dinas pagi ini.", url="https://b.example/x"
-        )
-    )
-    queue.add(_new("Masih menunggu tinjauan dari monitor di kabupaten."))
-    queue.decide(
-        confirmed,
-        Decision("confirmed", "rina", ["kegiatan_kampanye", "ajakan_dukungan"], note="foto ada"),
-    )
-    queue.decide(dismissed, Decision("dismissed", "dodi", partisan=True, asn=False))
-    queue.decide(asn_only, Decision("dismissed", "dodi"))
+    confirmed = queue.add(_new("Camat ikut kampanye paslon dua.", author_context="camat"))
+    dismissed = queue.add(_new("Guru SD mengingatkan netralitas.", url="https://b.example/x"))
+    queue.add(_new("Masih menunggu tinjauan dari monitor."))
+    queue.decide(confirmed, Decision("confirmed", "rina", ["ajakan_dukungan"], note="foto ada"))
+    queue.decide(dismissed, Decision("dismissed", "dodi", partisan=True))
     monkeypatch.setenv("NETRAL_DB", str(tmp_path / "q.db"))
     out = tmp_path / "export" / "queue.jsonl"
     out.parent.mkdir()
-    assert export_decisions(None, out) == 3  # None: $NETRAL_DB
+    assert export_decisions(None, out) == 2  # None: $NETRAL_DB; the pending item stays
+    # Decision order; two decisions in the same millisecond tie, so compare by id.
     rows = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
-    report = validate(out)
-    assert report.ok, [str(p) for p in report.errors]
-
-    c = rows[f"queue-{confirmed}"]
-    assert (c["flag"], c["partisan"], c["asn"]) == (True, True, True)
-    assert c["categories"] == ["kegiatan_kampanye", "ajakan_dukungan"]
-    assert (
-        c["annotator"] == "rina" and c["author_context"] == "camat" and c["source_type"] == "post"
+    assert rows == {i: queue.get(i).public() for i in (confirmed, dismissed)}
+    c, d = rows[confirmed], rows[dismissed]
+    assert c["decided_categories"] == ["ajakan_dukungan"] and c["note"] == "foto ada"
+    assert (d["status"], d["partisan"], d["asn"], d["source_type"]) == (
+        "dismissed",
+        True,
+        None,
+        "news",
     )
-    assert "foto ada" in c["notes"]
-    d = rows[f"queue-{dismissed}"]
-    assert (d["flag"], d["partisan"], d["asn"], d["categories"]) == (False, True, False, [])
-    assert "queue_parts_unreviewed" not in d["tags"]
-    u = rows[f"queue-{asn_only}"]
-    assert (u["flag"], u["partisan"], u["asn"]) == (False, False, False)
-    assert "queue_parts_unreviewed" in u["tags"] and u["source_type"] == "news"
 
 
 def test_export_of_a_missing_database_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         export_decisions(tmp_path / "none.db", tmp_path / "out.jsonl")
-
-
-def test_annotation_row_rule_for_dismissals() -> None:
-    item = QueueItem(**vars(_new()), id="x", status="dismissed", reviewer="r", asn=True)
-    row = annotation_row(item)
-    assert (row["flag"], row["partisan"], row["asn"], row["categories"]) == (False, False, True, [])
 
 
 def test_an_acknowledged_decision_survives_kill_9(tmp_path: Path, tiny_model_dir: Path) -> None:
@@ -318,8 +292,8 @@ def test_cli_queue_export(tmp_path: Path) -> None:
         app, ["queue", "export", "-o", str(out), "--db", str(tmp_path / "q.db")]
     )
     assert result.exit_code == 0, result.output
-    assert "wrote 1 annotation rows" in result.output
-    assert validate(out).ok
+    assert f"wrote 1 decisions to {out}" in result.output
+    assert f"netral annotations import {out} --from queue" in result.output
     missing = CliRunner().invoke(
         app, ["queue", "export", "-o", str(out), "--db", str(tmp_path / "none.db")]
     )

@@ -1,5 +1,6 @@
 """`netral score --engine ray` on a local 2-CPU Ray: the same rows, in the same order,
-the same error file and the same counts as the local engine."""
+the same error file and the same counts as the local engine, for plain feeds and
+scrapers' exports, with repost collapse on and off."""
 
 from __future__ import annotations
 
@@ -215,3 +216,143 @@ def test_a_directory_of_mixed_formats_is_refused(tmp_path, write_jsonl, feed_row
     assert result.exit_code != 0
     assert "a directory input needs files of one format" in result.stderr
     assert "csv, jsonl" in result.stderr
+
+
+# --------------------------------------------------------------------------- scraped feeds, collapse
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+
+
+def _scraped_feed(path: Path, n: int = 300) -> Path:
+    """A twscrape feed with reposts, copies, near-duplicates and records without text
+    (test_collapse.feed_with_duplicates), and one line of broken JSON."""
+    from test_collapse import feed_with_duplicates
+
+    lines = [json.dumps(r, ensure_ascii=False) for r in feed_with_duplicates(n)]
+    lines.insert(n // 2, '{"id": 99999, "rawContent": "cut short')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _collapse_line(stderr: str) -> str:
+    """The summary's collapse line: clusters, rows sent to the model, share saved."""
+    lines = [line for line in stderr.splitlines() if line.startswith("collapse:")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("collapse", ["--collapse", "--no-collapse"])
+def test_a_scraped_feed_equals_the_local_engine_with_and_without_collapse(
+    tmp_path, tiny_model, collapse
+):
+    source = _scraped_feed(tmp_path / "tweets.jsonl")
+    local, remote = tmp_path / "local.jsonl", tmp_path / "ray" / "out.jsonl"
+    options = ("--model", tiny_model, collapse)
+    want = _score(source, "-o", local, "--workers", 1, *options)
+    got = _score(source, "-o", remote, "--engine", "ray", *options)
+
+    assert remote.read_bytes() == local.read_bytes()  # rows, scores, cluster ids and sizes
+    rows = [json.loads(line) for line in local.read_text(encoding="utf-8").splitlines()]
+    assert {r["platform"] for r in rows} == {"x"}
+    if collapse == "--collapse":
+        sizes = [r["cluster_size"] for r in rows]
+        assert max(sizes) > 1 and len({r["cluster_id"] for r in rows}) < len(rows)
+        assert _collapse_line(got.stderr) == _collapse_line(want.stderr)  # the same saving
+    else:
+        assert "cluster_id" not in rows[0] and "collapse:" not in got.stderr
+    errors = Path(f"{remote}.errors.jsonl").read_text()
+    assert errors == Path(f"{local}.errors.jsonl").read_text()
+    assert any(json.loads(e)["reason"].startswith("broken JSON") for e in errors.splitlines())
+    assert want.stderr.split(";")[0] in got.stderr  # rows read, scored, rejected, flagged
+
+
+def test_x_api_reposts_collapse_through_their_parent_ids_as_locally(tmp_path, tiny_model):
+    """API v2 lines hold several posts (and malformed ones): the same rows, clusters and
+    error file, with the text kept, in Parquet."""
+    local, remote = tmp_path / "local.parquet", tmp_path / "ray.parquet"
+    options = ("--model", tiny_model, "--keep-text")
+    want = _score(FEEDS / "x_api.jsonl", "-o", local, *options)
+    got = _score(FEEDS / "x_api.jsonl", "-o", remote, "--engine", "ray", *options)
+
+    assert list(read_scored(remote)) == list(read_scored(local))
+    rows = {r["id"]: r for r in read_scored(remote)}
+    repost = rows["1800000000000000002"]
+    assert repost["cluster_id"] == "1800000000000000001" and repost["cluster_size"] == 2
+    assert repost["score"] == rows["1800000000000000001"]["score"]
+    assert repost["text"] == rows["1800000000000000001"]["text"]  # a member keeps its text
+    assert Path(f"{remote}.errors.jsonl").read_text() == Path(f"{local}.errors.jsonl").read_text()
+    assert _collapse_line(got.stderr) == _collapse_line(want.stderr)
+
+
+def test_collapse_spans_batches_and_files_with_the_final_cluster_sizes(tmp_path, tiny_model):
+    """A directory of two feed files, scored in batches of 40: a repost in the second file
+    joins its parent's cluster in the first. Cluster ids, sizes and scores equal the local
+    engine's run directory (whose sizes, read back, are the final ones) row for row."""
+    whole = _scraped_feed(tmp_path / "whole.jsonl", 400).read_text(encoding="utf-8")
+    lines = whole.splitlines(keepends=True)
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "a.jsonl").write_text("".join(lines[:150]), encoding="utf-8")
+    (tmp_path / "feeds" / "b.jsonl").write_text("".join(lines[150:]), encoding="utf-8")
+    local, remote = tmp_path / "run", tmp_path / "ray.jsonl"
+    options = ("--model", tiny_model, "--batch-size", 40)
+    want = _score(tmp_path / "whole.jsonl", "-o", local, "--workers", 1, *options)
+    got = _score(
+        tmp_path / "feeds", "-o", remote, "--engine", "ray", "--format", "twscrape", *options
+    )
+
+    from netral_nlp.scored import read_scored as read_run
+
+    expected = list(read_run(local, require_text=False))
+    written = [json.loads(line) for line in remote.read_text(encoding="utf-8").splitlines()]
+    assert len(written) == len(expected) > 300
+    for a, b in zip(written, expected, strict=True):
+        assert (a["id"], a["cluster_id"], a["cluster_size"]) == (
+            b["id"],
+            b["cluster_id"],
+            b["cluster_size"],
+        )
+        assert (a["score"], a["categories"], a["evidence"]) == (
+            b["score"],
+            b["categories"],
+            b["evidence"],
+        )
+    by_id = {r["id"]: r for r in written}
+    across = [
+        r
+        for r in written
+        if r["cluster_id"] in by_id and int(r["id"]) >= 150 > int(r["cluster_id"])
+    ]
+    assert across  # clusters formed across the two files
+    assert _collapse_line(got.stderr) == _collapse_line(want.stderr)
+    errors = [json.loads(e) for e in Path(f"{remote}.errors.jsonl").read_text().splitlines()]
+    assert {e["path"] for e in errors} == {
+        str(tmp_path / "feeds" / n) for n in ("a.jsonl", "b.jsonl")
+    }
+
+
+def test_collapse_of_a_plain_feed_with_integer_ids_equals_local_in_csv(
+    tmp_path, feed_rows, tiny_model
+):
+    """``--collapse`` on a plain feed: no relation ids, copies and near-copies only;
+    integer ids stay integers through the cluster (the CSV bytes show it)."""
+    rows: list[Any] = [
+        {"id": k, "text": r["text"] + " di balai desa pagi ini"}
+        for k, r in enumerate(feed_rows(30))
+    ]
+    rows += [{"id": 100 + k, "text": "RT " + r["text"].upper()} for k, r in enumerate(rows[:10])]
+    rows += [{"id": 200 + k, "text": r["text"] + " ayo"} for k, r in enumerate(rows[10:15])]
+    source = _write(tmp_path / "feed.jsonl", rows, "jsonl")
+    local, remote = tmp_path / "local.csv", tmp_path / "ray.csv"
+    options = ("--model", tiny_model, "--collapse")
+    want = _score(source, "-o", local, "--workers", 1, *options)
+    got = _score(source, "-o", remote, "--engine", "ray", *options)
+
+    assert remote.read_bytes() == local.read_bytes()
+    scored = {r["id"]: r for r in read_scored(remote)}
+    assert scored["100"]["cluster_id"] == scored["0"]["cluster_id"] == "0"  # a copy
+    assert scored["200"]["cluster_id"] == scored["10"]["cluster_id"]  # a near-copy
+    members: dict[str, int] = {}
+    for r in scored.values():
+        members[r["cluster_id"]] = members.get(r["cluster_id"], 0) + 1
+    assert all(r["cluster_size"] == members[r["cluster_id"]] for r in scored.values())
+    assert _collapse_line(got.stderr) == _collapse_line(want.stderr)

@@ -11,6 +11,13 @@ import turns the tools' exports back into corpus rows with rationale spans.
 - doccano: JSON Lines with ``text``, ``label`` = [[start, end, role]], ``cats`` (the names
   ``flag``, ``partisan``, ``asn`` for those that are true, then the categories) and our id
   in ``item_id`` (doccano keeps its own ``id``). Its JSONL export gives the same fields.
+- The review queue (import only): the JSON Lines of ``netral queue export``, one decided
+  queue item a line (``ReviewQueue`` fields: status, decided categories, partisan/asn of a
+  dismissal, the model's evidence spans). See :func:`queue_row` for what a decision means.
+
+The corpus metadata of a row (ITEM_METADATA: split, platform, province, election, tags,
+notes) travels in Label Studio's task ``data`` and as extra doccano keys, which both tools
+keep in their exports, so re-annotating corpus items loses none of it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from .data import AnnotationError, normalise_for_dedup, read_records
+from .data import ITEM_METADATA, AnnotationError, normalise_for_dedup, read_records
 from .labels import CATEGORY_NAMES, RATIONALE_ROLES
 from .prediction import SpanKind
 
@@ -37,11 +44,25 @@ BOOL_HEADS: tuple[str, ...] = ("flag", "partisan", "asn")
 YES, NO = "yes", "no"
 SPAN_TAG = "rationale"  # Label Studio's Labels name
 DEFAULT_SOURCE_TYPE = "post"
+# Tags of rows made from review-queue decisions (see queue_row).
+QUEUE_TAG = "review_queue"
+QUEUE_PARTS_UNREVIEWED = "queue_parts_unreviewed"
+QUEUE_STATUSES = ("confirmed", "dismissed")
 
 
 class Tool(str, Enum):
+    """Where ``export`` writes tasks to."""
+
     label_studio = "label-studio"
     doccano = "doccano"
+
+
+class Source(str, Enum):
+    """Where ``import`` reads annotations from: a tool's export or the review queue's."""
+
+    label_studio = "label-studio"
+    doccano = "doccano"
+    queue = "queue"
 
 
 class ExportError(AnnotationError):
@@ -103,6 +124,11 @@ def _categories(row: dict[str, Any]) -> list[str]:
     return [c for c in CATEGORY_NAMES if c in cats] if row.get("flag") else []
 
 
+def _metadata(row: dict[str, Any]) -> dict[str, Any]:
+    """The row's ITEM_METADATA fields that are set, in ITEM_METADATA order."""
+    return {k: row[k] for k in ITEM_METADATA if row.get(k) is not None}
+
+
 def label_studio_task(row: dict[str, Any]) -> dict[str, Any]:
     """One Label Studio task of a scored row, the prediction as pre-annotation."""
     result: list[dict[str, Any]] = []
@@ -140,6 +166,7 @@ def label_studio_task(row: dict[str, Any]) -> dict[str, Any]:
     data = {"id": row["id"], "text": row["text"], "author_context": row.get("author_context") or ""}
     if row.get("source_type"):
         data["source_type"] = row["source_type"]
+    data |= _metadata(row)
     return {
         "data": data,
         "predictions": [
@@ -188,6 +215,7 @@ def doccano_line(row: dict[str, Any]) -> dict[str, Any]:
         "source_type": row.get("source_type"),
         "model": row.get("model"),
         "score": row["score"],
+        **_metadata(row),
     }
 
 
@@ -249,24 +277,35 @@ def _span(where: str, text: str, start: Any, end: Any, role: Any, quoted: Any) -
 
 def _corpus_row(
     item_id: Any,
+    source: dict[str, Any],
     text: str,
-    source_type: Any,
-    author_context: Any,
     bools: dict[str, bool],
     categories: list[str],
     spans: list[dict[str, Any]],
+    annotator: Any = None,
+    notes: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A corpus row: the LABELS.md fields, metadata, annotator, notes, rationales.
+    ``source`` (the task's data, the doccano record) gives source_type, author_context and
+    the ITEM_METADATA fields, which the validator checks; ``notes`` from the tool replace
+    the source's."""
+    row = {
         "id": str(item_id),
         "text": text,
-        "source_type": source_type or DEFAULT_SOURCE_TYPE,
-        "author_context": author_context or None,
+        "source_type": source.get("source_type") or DEFAULT_SOURCE_TYPE,
+        "author_context": source.get("author_context") or None,
         "partisan": bools["partisan"],
         "asn": bools["asn"],
         "flag": bools["flag"],
         "categories": [c for c in CATEGORY_NAMES if c in categories],
-        "rationales": sorted(spans, key=lambda s: (s["start"], s["end"])),
+        **_metadata(source),
     }
+    if annotator not in (None, ""):
+        row["annotator"] = str(annotator)
+    if notes:
+        row["notes"] = notes
+    row["rationales"] = sorted(spans, key=lambda s: (s["start"], s["end"]))
+    return row
 
 
 def _check_categories(where: str, values: Any) -> list[str]:
@@ -351,23 +390,10 @@ def _read_label_studio_task(file: str, t: int, task: Any) -> dict[str, Any] | No
             if not bools["flag"]:
                 raise ExportError(f"{where}: annotations[{k}]: {name}: no choice made")
             bools[name] = True  # flag = partisan and asn
-    row = _corpus_row(
-        data["id"],
-        text,
-        data.get("source_type"),
-        data.get("author_context"),
-        bools,
-        categories,
-        spans,
-    )
     annotator = annotation.get("completed_by")
     if isinstance(annotator, dict):
         annotator = annotator.get("email") or annotator.get("id")
-    if annotator not in (None, ""):
-        row["annotator"] = str(annotator)
-    if notes:
-        row["notes"] = notes
-    return row
+    return _corpus_row(data["id"], data, text, bools, categories, spans, annotator, notes)
 
 
 def read_label_studio(path: str | Path) -> tuple[list[dict[str, Any]], int]:
@@ -418,9 +444,7 @@ def _read_doccano_line(where: str, obj: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(span, (list, tuple)) or len(span) != 3:
             raise ExportError(f"{where}: {field}[{s}]: expected [start, end, role], got {span!r}")
         spans.append(_span(f"{where}: {field}[{s}]", text, *span, None))
-    return _corpus_row(
-        item_id, text, obj.get("source_type"), obj.get("author_context"), bools, categories, spans
-    )
+    return _corpus_row(item_id, obj, text, bools, categories, spans)
 
 
 def read_doccano(path: str | Path) -> tuple[list[dict[str, Any]], int]:
@@ -432,11 +456,103 @@ def read_doccano(path: str | Path) -> tuple[list[dict[str, Any]], int]:
     return [_read_doccano_line(f"{file}:{line}", obj) for file, line, obj in records], 0
 
 
-def read_export(path: str | Path, tool: Tool | str) -> tuple[list[dict[str, Any]], int]:
-    """(corpus rows, unannotated tasks skipped) of a tool's export."""
+def _typed(where: str, obj: dict[str, Any], name: str, types: tuple[type, ...], want: str) -> Any:
+    """``obj[name]`` if it has one of ``types`` (a bool is no number), else ExportError."""
+    value = obj.get(name)
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ExportError(f"{where}: {name}: expected {want}, got {shown}")
+    return value
+
+
+def queue_row(where: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """A corpus row of one review-queue decision, a line of ``netral queue export``.
+
+    - confirmed: flag, partisan and asn true; the categories the reviewer kept (the model's
+      unless corrected). Rationales are the model's evidence spans whose kind marks a role
+      (:func:`pre_spans`): the reviewer confirmed with them highlighted, and the queue has
+      no span editor. A confirmation whose evidence has no act (or no actor, with the ASN
+      not in the text) is not a valid v2 row: the validator says so, by id, on import.
+    - dismissed: flag false, no categories. A dismissal says only "not partisan and asn":
+      the half the reviewer said held is true, what they left unsaid is false and the row
+      is tagged ``queue_parts_unreviewed`` so a trainer can drop or re-check it. Act and
+      target evidence is kept when partisan held; no span otherwise.
+
+    Every row is tagged ``review_queue``; its id is ``queue-`` + the queue id, its
+    annotator the reviewer, its notes the reviewer's note and the model's verdict.
+    """
+    item_id = obj.get("id")
+    where = f"{where} (id {item_id!r})"
+    if not isinstance(item_id, str) or not item_id:
+        raise ExportError(f"{where}: id: missing; is this a file written by `netral queue export`?")
+    status = obj.get("status")
+    if status not in QUEUE_STATUSES:
+        raise ExportError(
+            f"{where}: status: expected {' or '.join(map(repr, QUEUE_STATUSES))}, got {status!r}"
+        )
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ExportError(f"{where}: text: missing or empty")
+    said = {
+        h: _typed(where, obj, h, (bool, type(None)), "true, false or null") for h in BOOL_HEADS[1:]
+    }
+    evidence = _typed(where, obj, "evidence_spans", (list,), "a list of spans")
+    reviewer = _typed(where, obj, "reviewer", (str, type(None)), "a string or null")
+    note = _typed(where, obj, "note", (str, type(None)), "a string or null")
+    model = _typed(where, obj, "model", (str,), "a string")
+    score = _typed(where, obj, "score", (int, float), "a number")
+    url = _typed(where, obj, "url", (str, type(None)), "a string or null")
+    tags = [QUEUE_TAG]
+    if status == "confirmed":
+        if False in said.values():
+            raise ExportError(f"{where}: a confirmed item is partisan and asn, got {said}")
+        bools = dict.fromkeys(BOOL_HEADS, True)
+        categories = _check_categories(
+            f"{where}: decided_categories", obj.get("decided_categories")
+        )
+    else:
+        if said["partisan"] and said["asn"]:
+            raise ExportError(f"{where}: partisan and asn both true is a flag, not a dismissal")
+        bools = {"flag": False, "partisan": bool(said["partisan"]), "asn": bool(said["asn"])}
+        categories = []
+        if None in said.values():
+            tags.append(QUEUE_PARTS_UNREVIEWED)
+    spans = (
+        pre_spans({"text": text, "flag": bools["flag"], "evidence_spans": evidence})
+        if bools["partisan"]
+        else []
+    )
+    provenance = f"review queue: {status} by {reviewer}; model {model} score {score:.3f}"
+    if url:
+        provenance += f"; from {url}"
+    source = {
+        "source_type": obj.get("source_type"),
+        "author_context": obj.get("author_context"),
+        "tags": tags,
+    }
+    notes = f"{note} ({provenance})" if note else provenance
+    return _corpus_row(f"queue-{item_id}", source, text, bools, categories, spans, reviewer, notes)
+
+
+def read_queue(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """(corpus rows, 0) of ``netral queue export``'s JSON Lines: every line is a decision."""
+    try:
+        records = read_records(path)
+    except AnnotationError as exc:
+        raise ExportError(str(exc)) from None
+    return [queue_row(f"{file}:{line}", obj) for file, line, obj in records], 0
+
+
+def read_export(path: str | Path, source: Source | str) -> tuple[list[dict[str, Any]], int]:
+    """(corpus rows, unannotated tasks skipped) of a tool's or the review queue's export."""
     if not Path(path).is_file():
         raise ExportError(f"{path}: no such file")
-    return read_label_studio(path) if Tool(tool) is Tool.label_studio else read_doccano(path)
+    readers = {
+        Source.label_studio: read_label_studio,
+        Source.doccano: read_doccano,
+        Source.queue: read_queue,
+    }
+    return readers[Source(source)](path)
 
 
 # --------------------------------------------------------------------------- conflicts

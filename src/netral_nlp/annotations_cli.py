@@ -1,4 +1,5 @@
-"""``netral annotations ...``: move items to and from Label Studio and doccano.
+"""``netral annotations ...``: move items to and from Label Studio and doccano, and
+turn the review queue's decisions into corpus rows.
 
 Each command parses its arguments, calls the converters in ``annotation_tools`` and
 prints a summary; bad input ends with a one-line error and exit code 2, never a traceback.
@@ -11,11 +12,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .annotation_tools import Tool
+from .annotation_tools import Source, Tool
 
 annotations_app = typer.Typer(
     help="Export scored items as annotation tasks (Label Studio, doccano); import the "
-    "tools' exports as corpus rows with rationales.",
+    "tools' exports, or the review queue's decisions, as corpus rows with rationales.",
     no_args_is_help=True,
 )
 
@@ -69,9 +70,15 @@ def export_cmd(
 @annotations_app.command("import")
 def import_cmd(
     export: Annotated[
-        Path, typer.Argument(help="The tool's export: Label Studio JSON or doccano JSONL.")
+        Path,
+        typer.Argument(
+            help="The tool's export (Label Studio JSON, doccano JSONL) or `netral queue export`'s."
+        ),
     ],
-    from_: Annotated[Tool, typer.Option("--from", help="Annotation tool.", case_sensitive=False)],
+    from_: Annotated[
+        Source,
+        typer.Option("--from", help="Annotation tool, or the review queue.", case_sensitive=False),
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Corpus rows with rationales (JSON Lines).")
     ],
@@ -80,8 +87,10 @@ def import_cmd(
         typer.Option(help="Corpus to check for conflicting items (same id or text, other labels)."),
     ] = Path("data/annotations"),
 ) -> None:
-    """Read the tool's export back into corpus rows with rationale spans, validate them
-    with the corpus validator and report conflicts with existing items."""
+    """Read the tool's export (or the review queue's decisions) back into corpus rows with
+    rationale spans, validate them with the corpus validator and report conflicts with
+    existing items. Every row is written; a row the validator refuses is named by its id
+    and the command exits 1."""
     from . import annotation_tools
     from . import data as data_lib
 
@@ -105,7 +114,16 @@ def import_cmd(
         typer.echo(f"{len(clashes)} conflicts with {corpus}: resolve them before merging")
     if report is not None:
         for problem in report.problems:
-            typer.echo(str(problem))
+            # Output lines are rows in order: name each problem's row by its id too.
+            where = f"{problem.file}:{problem.line}"
+            item_id = rows[problem.line - 1]["id"]
+            typer.echo(f"{where} (id {item_id!r}){str(problem)[len(where) :]}")
         typer.echo(report.summary())
         if not report.ok:
+            bad = sorted({rows[p.line - 1]["id"] for p in report.errors})
+            more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+            typer.echo(
+                f"{len(bad)} rows are not valid corpus rows ({', '.join(bad[:5])}{more}): "
+                "fix them (e.g. mark their spans in Label Studio) before merging"
+            )
             raise typer.Exit(1)

@@ -31,7 +31,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -250,6 +250,37 @@ def _counts(chunk: Chunk, scored: _Scored) -> dict[str, Any]:
         "per_category": scored.per_category,
         "model_calls": len(chunk.rows) if scored.model_calls is None else scored.model_calls,
     }
+
+
+def output_row(
+    base: dict[str, Any],
+    row_id: Any,
+    meta: Mapping[str, Any] | None = None,
+    text: str | None = None,
+    cluster: tuple[Any, int] | None = None,
+) -> dict[str, Any]:
+    """An output row from a scored row ``base`` (``Prediction.row()``, perhaps of the
+    cluster's representative): ``row_id`` as its id, then a scraped feed's ``meta``
+    (FEED_FIELDS), the input ``text``, and ``cluster`` as (cluster_id, cluster_size),
+    each only when given, in output_fields' order. Every engine builds rows here."""
+    out = base | {"id": row_id}
+    if meta is not None:
+        out.update((name, meta.get(name)) for name in FEED_FIELDS)
+    if text is not None:
+        out["text"] = text
+    if cluster is not None:
+        out["cluster_id"], out["cluster_size"] = cluster
+    return out
+
+
+def scored_rows(rows: list[dict[str, Any]], fmt: str, model_calls: int | None = None) -> _Scored:
+    """Output rows encoded for ``fmt``, with their flagged and per-category counts."""
+    per_category = dict.fromkeys(CATEGORY_NAMES, 0)
+    for row in rows:
+        for name in row["categories"]:
+            per_category[name] = per_category.get(name, 0) + 1
+    flagged = sum(row["flag"] for row in rows)
+    return _Scored(encode_rows(rows, fmt), flagged, per_category, model_calls)
 
 
 def _batch(chunk: Chunk) -> tuple[list[Any], list[str], list[str | None]]:
@@ -483,7 +514,6 @@ class _Pipeline:
         """The output rows of a chunk: each row's own or its cluster's result, its id,
         and the extra columns."""
         rows: list[dict[str, Any]] = []
-        per_category = dict.fromkeys(CATEGORY_NAMES, 0)
         feed, clusterer = self.feed is not None, self.clusterer
         for row, (cluster, index) in zip(plan.chunk.rows, plan.entries, strict=True):
             if index is not None:
@@ -493,20 +523,14 @@ class _Pipeline:
             else:
                 assert cluster is not None
                 base = self.cache.get(cluster)
-            out = base | {"id": row.id}
-            if feed:
-                meta = row.meta or {}
-                out.update((name, meta.get(name)) for name in FEED_FIELDS)
-            if self.keep_text:
-                out["text"] = row.text
+            id_size = None
             if clusterer is not None and cluster is not None:
-                out["cluster_id"] = clusterer.rep_ids[cluster]
-                out["cluster_size"] = clusterer.size(cluster)
-            for name in out["categories"]:
-                per_category[name] = per_category.get(name, 0) + 1
-            rows.append(out)
-        flagged = sum(r["flag"] for r in rows)
-        return _Scored(encode_rows(rows, fmt), flagged, per_category, len(plan.to_score))
+                id_size = (clusterer.rep_ids[cluster], clusterer.size(cluster))
+            meta = (row.meta or {}) if feed else None
+            rows.append(
+                output_row(base, row.id, meta, row.text if self.keep_text else None, id_size)
+            )
+        return scored_rows(rows, fmt, len(plan.to_score))
 
     def cluster_table(self) -> Iterator[dict[str, Any]]:
         """``{"cluster_id", "cluster_size"}`` of every cluster of two or more rows."""
@@ -592,12 +616,27 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Summary, int]:
+@dataclass
+class FileRun:
+    """A run writing one output file (or stdout): its format, writer, error file and
+    summary, as ``file_output`` opens them."""
+
+    format: str
+    writer: RowWriter
+    rejects: ErrorFile
+    summary: Summary
+
+
+@contextlib.contextmanager
+def file_output(options: ScoreOptions, columns: Sequence[str] = OUTPUT_FIELDS) -> Iterator[FileRun]:
+    """Open the output of a one-file run, for any engine: rows go to a hidden
+    ``.OUT.partial`` renamed to OUT when the block ends with something scored, and removed
+    in every other case; rejections go to the error file. A write failure (a full disk,
+    a read-only directory) becomes one InputError naming OUTPUT. On a normal exit the
+    summary's ``errors_path`` names the error file when anything was rejected."""
     out = _output_file(options)
     fmt = output_format(out) if out else "jsonl"
     errors = _errors_file(options, out)
-    pipeline = _Pipeline(options)
-    chunks = pipeline.chunks()
     summary = Summary(output=out)
     partial = _partial(out) if out else None
     hint = "nothing was left at OUTPUT; free space and run again"
@@ -605,16 +644,8 @@ def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Su
         with output_errors(out or "stdout", hint):
             if out:
                 out.parent.mkdir(parents=True, exist_ok=True)
-            with (
-                ErrorFile(errors) as rejects,
-                RowWriter(partial, fmt, pipeline.columns) as writer,
-            ):
-                for chunk, scored in pipeline.scored(chunks, fmt):
-                    writer.write(scored.payload)
-                    rejects.write(chunk.rejections)
-                    summary.merge(_counts(chunk, scored))
-                    if progress:
-                        progress(chunk.size)
+            with ErrorFile(errors) as rejects, RowWriter(partial, fmt, columns) as writer:
+                yield FileRun(fmt, writer, rejects, summary)
             if partial and out and summary.scored:
                 os.replace(partial, out)
     finally:
@@ -622,6 +653,22 @@ def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Su
             with contextlib.suppress(OSError):  # never hide the error that brought us here
                 partial.unlink(missing_ok=True)
     summary.errors_path = errors if rejects.count else None
+
+
+def _score_to_file(options: ScoreOptions, progress: Progress | None) -> tuple[Summary, int]:
+    out = _output_file(options)
+    if out:
+        output_format(out)  # an OUTPUT of unknown format is refused before INPUT is read
+    pipeline = _Pipeline(options)
+    chunks = pipeline.chunks()
+    with file_output(options, pipeline.columns) as run:
+        for chunk, scored in pipeline.scored(chunks, run.format):
+            run.writer.write(scored.payload)
+            run.rejects.write(chunk.rejections)
+            run.summary.merge(_counts(chunk, scored))
+            if progress:
+                progress(chunk.size)
+    summary = run.summary
     if pipeline.clusterer is not None:
         summary.clusters = pipeline.clusterer.clusters
     return summary, summary.rows_read

@@ -280,8 +280,6 @@ def score(
     )
     if address is not None and engine is not Engine.ray:
         _fail("--address applies to --engine ray")
-    if engine is Engine.ray and (format is not None or collapse or keep_text):
-        _fail("--format, --collapse and --keep-text run on --engine local only (docs/ray.md)")
     failed: NothingScored | None = None
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as advance:
         try:
@@ -672,17 +670,19 @@ def serve(
 def queue_export(
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="Annotation rows (JSON Lines) of the decided items."),
+        typer.Option("--output", "-o", help="The decided items (JSON Lines), decision order."),
     ],
     db: Annotated[
         Path | None, typer.Option(help="Queue database (default: $NETRAL_DB or netral-queue.db).")
     ] = None,
 ) -> None:
-    """Write reviewed items as corpus rows, ready for `netral data validate` and retraining."""
+    """Write the reviewers' decisions; `netral annotations import FILE --from queue` turns
+    them into validated corpus rows for retraining."""
     from .api.queue import export_decisions
 
     n = export_decisions(db, output)
-    typer.echo(f"wrote {n} annotation rows to {output}")
+    typer.echo(f"wrote {n} decisions to {output}")
+    typer.echo(f"corpus rows: netral annotations import {output} --from queue -o items.jsonl")
 
 
 @app.command()

@@ -14,6 +14,14 @@ The first member of a cluster, in input order, is its representative; the cluste
 the representative's id. Assignment depends only on the input order, so replaying the
 same rows gives the same clusters (a resumed run replays the part already written).
 
+Assignment is two steps: :class:`KeyMaker` turns rows into :class:`ClusterKeys` (hashes of
+the id, the parent id and the normalised text, MinHash signatures and LSH band keys),
+which needs nothing but the rows and the config, so it can run anywhere; then
+:meth:`Clusterer.assign_keys` walks the keys in input order. The local engine does both
+per chunk (:meth:`Clusterer.assign`); the Ray engine computes keys on the cluster and
+assigns in the driver (ray_collapse.py). The hashes are :func:`stable_hash`, equal in
+every process, where Python's ``hash()`` is salted per process.
+
 Memory (measured figures in docs/feeds.md): the id and text maps hold one entry per row and
 per distinct text, about 200 bytes per row, so ~200 MB per million rows; the LSH index is
 bounded: ``window`` recent representatives, their signatures as one uint32 array
@@ -29,11 +37,12 @@ per band and representative.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import zlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,19 +93,40 @@ class CollapseConfig:
             raise ValueError("num_perm must be a multiple of bands, window >= 1")
 
 
-class Clusterer:
-    """Assigns rows, chunk by chunk in input order, to clusters numbered 0, 1, 2, ...
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of ``text``, the same in every process and run (unlike ``hash()``)."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
 
-    ``rep_ids[c]`` is cluster c's id (its representative's id) and ``sizes[c]`` its
-    members so far.
+
+@dataclass
+class ClusterKeys:
+    """What assignment needs to know of a run of rows, in row order.
+
+    ``id_keys[i]``: stable_hash of row i's id when it is a scraped feed's row (only those
+    name parents), else None; ``parent_keys[i]``: stable_hash of the parent id of a
+    repost or forward that names one, else None; ``text_keys[i]``: stable_hash of its
+    dedup_key. ``shingled``: the rows with a MinHash signature (more than
+    ``min_shingles`` words), ``sigs`` their signatures, (len(shingled), num_perm) uint32,
+    and ``band_keys`` their LSH keys, (len(shingled), bands) uint64.
     """
+
+    ids: list[Any]
+    id_keys: list[int | None]
+    parent_keys: list[int | None]
+    text_keys: list[int]
+    shingled: list[int]
+    sigs: np.ndarray
+    band_keys: np.ndarray
+
+
+class KeyMaker:
+    """Computes ClusterKeys from rows; its state (the permutations drawn from the seed and a
+    cache of word hashes) never changes a result, so any two KeyMakers of one config
+    agree."""
 
     def __init__(self, config: CollapseConfig = CollapseConfig()) -> None:
         self.config = config
-        self.rep_ids: list[Any] = []
-        self._sizes = np.zeros(1024, dtype=np.int32)
-        self._by_id: dict[int, int] = {}  # hash of a row's id -> its cluster
-        self._by_text: dict[int, int] = {}  # hash of a dedup_key -> its cluster
         rng = np.random.default_rng(config.seed)
         top = np.iinfo(np.uint32).max
         self._a = rng.integers(1, top, config.num_perm, dtype=np.uint32) | np.uint32(1)
@@ -104,72 +134,28 @@ class Clusterer:
         self._band_mix = rng.integers(
             1, np.iinfo(np.uint64).max, config.num_perm // config.bands, dtype=np.uint64
         )
-        self._sigs = np.zeros((config.window, config.num_perm), dtype=np.uint32)
-        self._slot_keys = np.zeros((config.window, config.bands), dtype=np.uint64)
-        self._slot_cluster = np.full(config.window, -1, dtype=np.int64)
-        self._bands: list[dict[int, int]] = [{} for _ in range(config.bands)]
-        self._inserted = 0
         self._words: dict[str, int] = {}
 
-    @property
-    def clusters(self) -> int:
-        return len(self.rep_ids)
-
-    def size(self, cluster: int) -> int:
-        return int(self._sizes[cluster])
-
-    def sizes(self) -> np.ndarray:
-        """Members of each cluster, indexed by cluster number."""
-        return self._sizes[: self.clusters]
-
-    def assign(self, rows: Sequence[Row]) -> list[tuple[int, bool]]:
-        """(cluster, is_new) for each row, in order; a new cluster's representative is
-        that row."""
+    def keys(self, rows: Sequence[Row], known: Container[int] = ()) -> ClusterKeys:
+        """The keys of ``rows``. A row whose text key is in ``known`` gets no signature: it
+        joins that text's cluster before near-duplicates are looked at."""
         texts = [dedup_key(row.text) for row in rows]
-        keys = [hash(text) for text in texts]
+        text_keys = [stable_hash(text) for text in texts]
         words = {
             i: split
             for i, text in enumerate(texts)
-            if keys[i] not in self._by_text
-            and len(split := text.split()) > self.config.min_shingles
+            if text_keys[i] not in known and len(split := text.split()) > self.config.min_shingles
         }
         sigs = self._signatures(list(words.values()))
-        band_keys = self._band_keys(sigs).tolist()
-        position = {i: k for k, i in enumerate(words)}
-        out: list[tuple[int, bool]] = []
-        for i, row in enumerate(rows):
-            cluster = self._repost_of(row)
-            if cluster is None:
-                cluster = self._by_text.get(keys[i])
-            k = position.get(i)
-            if cluster is None and k is not None:
-                cluster = self._near(sigs[k], band_keys[k])
-            if cluster is None:
-                cluster = self._new_cluster(row.id)
-                if k is not None:
-                    self._index(sigs[k], band_keys[k], cluster)
-                out.append((cluster, True))
-            else:
-                self._sizes[cluster] += 1
-                out.append((cluster, False))
-            self._by_text.setdefault(keys[i], cluster)
-            if row.meta is not None:  # only a scraped feed's rows name their parents
-                self._by_id.setdefault(hash(str(row.id)), cluster)
-        return out
-
-    def _repost_of(self, row: Row) -> int | None:
-        meta = row.meta
-        if not meta or meta.get("relation") not in REPOST_RELATIONS or not meta.get("parent_id"):
-            return None
-        return self._by_id.get(hash(str(meta["parent_id"])))
-
-    def _new_cluster(self, rep_id: Any) -> int:
-        cluster = len(self.rep_ids)
-        self.rep_ids.append(rep_id)
-        if cluster >= len(self._sizes):
-            self._sizes = np.concatenate([self._sizes, np.zeros_like(self._sizes)])
-        self._sizes[cluster] = 1
-        return cluster
+        return ClusterKeys(
+            ids=[row.id for row in rows],
+            id_keys=[None if row.meta is None else stable_hash(str(row.id)) for row in rows],
+            parent_keys=[_parent_key(row) for row in rows],
+            text_keys=text_keys,
+            shingled=list(words),
+            sigs=sigs,
+            band_keys=self._band_keys(sigs),
+        )
 
     def _signatures(self, texts: list[list[str]]) -> np.ndarray:
         """MinHash signatures, (len(texts), num_perm) uint32, of the word bigrams of each
@@ -207,6 +193,86 @@ class Clusterer:
         r = self.config.num_perm // self.config.bands
         banded = sigs.reshape(len(sigs), self.config.bands, r).astype(np.uint64)
         return (banded * self._band_mix).sum(axis=2, dtype=np.uint64)
+
+
+def _parent_key(row: Row) -> int | None:
+    meta = row.meta
+    if not meta or meta.get("relation") not in REPOST_RELATIONS or not meta.get("parent_id"):
+        return None
+    return stable_hash(str(meta["parent_id"]))
+
+
+class Clusterer:
+    """Assigns rows, chunk by chunk in input order, to clusters numbered 0, 1, 2, ...
+
+    ``rep_ids[c]`` is cluster c's id (its representative's id) and ``sizes[c]`` its
+    members so far.
+    """
+
+    def __init__(self, config: CollapseConfig = CollapseConfig()) -> None:
+        self.config = config
+        self.key_maker = KeyMaker(config)
+        self.rep_ids: list[Any] = []
+        self._sizes = np.zeros(1024, dtype=np.int32)
+        self._by_id: dict[int, int] = {}  # stable_hash of a row's id -> its cluster
+        self._by_text: dict[int, int] = {}  # stable_hash of a dedup_key -> its cluster
+        self._sigs = np.zeros((config.window, config.num_perm), dtype=np.uint32)
+        self._slot_keys = np.zeros((config.window, config.bands), dtype=np.uint64)
+        self._slot_cluster = np.full(config.window, -1, dtype=np.int64)
+        self._bands: list[dict[int, int]] = [{} for _ in range(config.bands)]
+        self._inserted = 0
+
+    @property
+    def clusters(self) -> int:
+        return len(self.rep_ids)
+
+    def size(self, cluster: int) -> int:
+        return int(self._sizes[cluster])
+
+    def sizes(self) -> np.ndarray:
+        """Members of each cluster, indexed by cluster number."""
+        return self._sizes[: self.clusters]
+
+    def assign(self, rows: Sequence[Row]) -> list[tuple[int, bool]]:
+        """(cluster, is_new) for each row, in order; a new cluster's representative is
+        that row."""
+        return self.assign_keys(self.key_maker.keys(rows, known=self._by_text))
+
+    def assign_keys(self, keys: ClusterKeys) -> list[tuple[int, bool]]:
+        """:meth:`assign` for rows given by their keys (computed by a KeyMaker of this
+        config, here or elsewhere)."""
+        band_keys = keys.band_keys.tolist()
+        position = {i: k for k, i in enumerate(keys.shingled)}
+        out: list[tuple[int, bool]] = []
+        for i, text_key in enumerate(keys.text_keys):
+            parent = keys.parent_keys[i]
+            cluster = None if parent is None else self._by_id.get(parent)
+            if cluster is None:
+                cluster = self._by_text.get(text_key)
+            k = position.get(i)
+            if cluster is None and k is not None:
+                cluster = self._near(keys.sigs[k], band_keys[k])
+            if cluster is None:
+                cluster = self._new_cluster(keys.ids[i])
+                if k is not None:
+                    self._index(keys.sigs[k], band_keys[k], cluster)
+                out.append((cluster, True))
+            else:
+                self._sizes[cluster] += 1
+                out.append((cluster, False))
+            self._by_text.setdefault(text_key, cluster)
+            id_key = keys.id_keys[i]
+            if id_key is not None:
+                self._by_id.setdefault(id_key, cluster)
+        return out
+
+    def _new_cluster(self, rep_id: Any) -> int:
+        cluster = len(self.rep_ids)
+        self.rep_ids.append(rep_id)
+        if cluster >= len(self._sizes):
+            self._sizes = np.concatenate([self._sizes, np.zeros_like(self._sizes)])
+        self._sizes[cluster] = 1
+        return cluster
 
     def _near(self, sig: np.ndarray, keys: list[int]) -> int | None:
         """The cluster of the most similar recent representative with estimated Jaccard

@@ -41,6 +41,9 @@ OPTIONAL_FIELDS: dict[str, tuple[type, ...]] = {
     "notes": (str, type(None)),
     "rationales": (list,),
 }
+# Corpus metadata of an item: what annotation tasks and joined scored rows carry along
+# (the annotator is whoever annotates next; rationales are annotated, not carried).
+ITEM_METADATA: tuple[str, ...] = ("split", "platform", "province", "election", "tags", "notes")
 # Tags the rationale rules read (GUIDELINES.md).
 ASN_IN_AUTHOR_CONTEXT = "asn_in_author_context"  # the ASN actor is the author, named in the bio
 HARD_NEGATIVE = "hard_negative"

@@ -93,20 +93,37 @@ def card(
     check: Annotated[
         bool, typer.Option("--check", help="Do not write; exit 1 if the tables are stale.")
     ] = False,
+    reviews: Annotated[
+        Path | None,
+        typer.Option(
+            help="Label-review logs (a .jsonl file or a directory of them; default: PATH/reviews)."
+        ),
+    ] = None,
 ) -> None:
-    """Regenerate the data card's tables between the README's markers."""
+    """Regenerate the data card's tables between the README's markers, with the counts of
+    the label-review logs."""
     from . import datacard
+    from . import reviews as reviews_lib
 
     items = _read_items(path)
+    if reviews is None:
+        reviews = (path if path.is_dir() else path.parent) / reviews_lib.REVIEWS_DIR
+    try:
+        decisions = reviews_lib.read_reviews(reviews)
+    except (data_lib.AnnotationError, OSError) as exc:
+        _fail(str(exc))
+    stale = reviews_lib.check_applied(decisions, items)
+    if stale:
+        _fail(f"{reviews}: the corpus does not follow the review log: {stale[0]}")
     try:
         if check:
-            if not datacard.check_card(readme, items):
+            if not datacard.check_card(readme, items, decisions):
                 state = "tables are stale" if readme.is_file() else "no such file"
                 typer.echo(f"{readme}: {state}; run `netral data card`")
                 raise typer.Exit(1)
             typer.echo(f"{readme}: tables are current")
             return
-        changed = datacard.update_card(readme, items)
+        changed = datacard.update_card(readme, items, decisions)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     typer.echo(f"{readme}: {'updated' if changed else 'already current'}")

@@ -16,7 +16,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 
 import mmh3
 import numpy as np
@@ -308,6 +308,36 @@ class SentenceConfig:
     bits: int = 18
     min_df: int = 2
     structure_weight: float = 0.5
+    actor_cross: bool = True  # also each n-gram crossed with the sentence's actor kind
+
+
+# Who acts in a sentence, for the crossed n-grams: an ASN (named there, carried over from
+# the previous sentence, or the author), else only a non-ASN or former ASN person, else none.
+_ASN_CONTEXT = tuple(
+    SENTENCE_FEATURES.index(f)
+    for f in ("actor_asn", "previous_asn_act", "author_asn_act", "author_asn_first_person_act")
+)
+_NON_ASN_CONTEXT = tuple(SENTENCE_FEATURES.index(f) for f in ("actor_non_asn", "actor_former"))
+_CROSS_MULTIPLIER = 0x9E3779B1  # odd: a bijection of the hashed columns for each kind
+
+
+def actor_contexts(sentence_features: np.ndarray) -> list[int]:
+    """For each sentence (a row of SENTENCE_FEATURES): 1 when an ASN acts in it, 2 when
+    only a non-ASN person does, else 0."""
+    asn = sentence_features[:, list(_ASN_CONTEXT)].any(axis=1)
+    non_asn = sentence_features[:, list(_NON_ASN_CONTEXT)].any(axis=1)
+    return np.where(asn, 1, np.where(non_asn, 2, 0)).tolist()
+
+
+def crossed_columns(cols: list[int], context: int, bits: int) -> list[int]:
+    """The n-gram columns again, moved to the actor kind's own hashed slots: the same words
+    can then weigh one way when an ASN says or does them and another when a kepala desa or a
+    legislator does."""
+    if not context:
+        return []
+    mask = (1 << bits) - 1
+    shift = context * 0x5BD1E995
+    return [(c * _CROSS_MULTIPLIER + shift) & mask for c in cols]
 
 
 def sentence_token_ranges(doc: Doc) -> list[tuple[int, int]]:
@@ -330,15 +360,26 @@ class SentenceFeaturizer:
     def _ngrams(self, docs: Sequence[Doc]) -> tuple[sp.csr_matrix, np.ndarray]:
         c = self.config
         lo, hi = c.ngrams
+        mask = (1 << c.bits) - 1
         indices: list[int] = []
         lengths = []
         offsets = [0]
+        # who acts in each sentence of the batch, for the crossed n-grams (0: none)
+        contexts = iter(
+            actor_contexts(np.vstack([d.analysis.sentence_features for d in docs]))
+            if c.actor_cross and docs
+            else repeat(0)
+        )
         for doc in docs:
             grams = [doc.ngram_hashes(n) for n in range(lo, hi + 1)]
             for a, b in sentence_token_ranges(doc):
                 start = len(indices)
                 for n, hashes in zip(range(lo, hi + 1), grams, strict=True):
                     indices += hashes[a : max(a, b - n + 1)]
+                context = next(contexts)
+                if context:
+                    cols = [h & mask for h in indices[start:]]
+                    indices += crossed_columns(cols, context, c.bits)
                 lengths.append(len(indices) - start)
             offsets.append(len(lengths))
         x = _csr(hash_columns(indices, c.bits), lengths, 1 << c.bits)

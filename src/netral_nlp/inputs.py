@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from .io import STDIO, FieldMap, InputError, Rejection, Row, file_format, open_records, read_items
 from .io import to_row as _to_row
@@ -66,13 +67,15 @@ def _looks_plain(source: str | Path, fields: FieldMap) -> bool:
 
 
 def read_input(
-    source: str | Path, fields: FieldMap, format: str | None = None, skip: int = 0
+    source: str | Path | IO[bytes], fields: FieldMap, format: str | None = None, skip: int = 0
 ) -> Iterator[Row | Rejection]:
     """The checked records of ``source`` after the first ``skip``, in input order: through
     the plain reader when ``format`` is None, else through that feed adapter, whose rows
-    carry the canonical metadata (FEED_FIELDS) in ``Row.meta``. Whole-input problems
-    raise InputError at the call."""
+    carry the canonical metadata (FEED_FIELDS) in ``Row.meta``. A binary stream (what a
+    Ray read task has) is read through an adapter only. Whole-input problems raise
+    InputError at the call."""
     if format is None:
+        assert isinstance(source, (str, Path)), "the plain reader opens paths"
         return read_items(source, fields, skip)
     from .feeds import read_feed
 

@@ -172,7 +172,7 @@ def open_records(
     fh = _open_text_source(source, gz)
     if fmt == "jsonl":
         return None, _jsonl_records(source, fh, skip)
-    return _csv_records(source, fh, skip)
+    return csv_records(source, fh, skip)
 
 
 def _open_text_source(source: str, gz: bool) -> IO[bytes]:
@@ -259,7 +259,11 @@ def _parse_json(raw: bytes) -> dict[str, Any] | str:
     return obj
 
 
-def _csv_records(source: str, fh: IO[bytes], skip: int) -> tuple[list[str], Records]:
+def csv_records(source: str, fh: IO[bytes], skip: int = 0) -> tuple[list[str], Records]:
+    """(header, records) of a CSV file with a header line, after the first ``skip``
+    records: each row as a dict of the header's names, or the reason it cannot be one
+    (wrong number of fields, broken quoting); blank lines are not records. A missing or
+    unreadable header raises InputError naming ``source``. Closes ``fh`` when done."""
     # Undecodable bytes survive as lone surrogates, so a bad row is rejected, not fatal.
     text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
     csv.field_size_limit(MAX_LINE_BYTES)

@@ -14,11 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from .collapse import CLUSTERS_FILE
+from .data import ITEM_METADATA
 from .io import InputError, open_records
 from .shards import read_run_manifest, scored_files
 
 JSON_CELLS = ("categories", "category_scores", "evidence", "evidence_spans", "rationales")
 TEXT_FIELDS = ("text", "author_context", "source_type")
+# What a row takes from the input joined by id: the texts, and a corpus item's metadata
+# (tags, province...) so that exporting scored corpus items to a tool keeps it.
+JOINED_FIELDS = TEXT_FIELDS + ITEM_METADATA
 
 
 def _typed(source: str, line: int, obj: dict[str, Any]) -> dict[str, Any]:
@@ -63,8 +67,8 @@ def read_scored(
     path: str | Path, input: str | Path | None = None, require_text: bool = True
 ) -> list[dict[str, Any]]:
     """Typed rows of a scored file (or a sharded run's directory), in input order; with
-    ``input``, each row gets that file's ``text``, ``author_context`` and ``source_type``
-    for its id.
+    ``input``, each row gets that file's ``text``, ``author_context``, ``source_type`` and
+    corpus metadata (``data.ITEM_METADATA``) for its id.
 
     Raises InputError naming file, line and field for a row that is not a scored row, an
     id missing from ``input``, or (``require_text``) a row without text.
@@ -80,7 +84,7 @@ def read_scored(
             source = by_id.get(str(row["id"]))
             if source is None:
                 raise InputError(f"{path}: row {k}: id {row['id']!r} is not in {input}")
-            for key in TEXT_FIELDS:
+            for key in JOINED_FIELDS:
                 if key in source:
                     row[key] = source[key]
     if require_text:

@@ -1,14 +1,14 @@
 """The review queue: flagged items wait here for a monitor to confirm or dismiss them, and
-decided items leave as annotation rows (LABELS.md) for retraining.
+decided items leave as decisions for retraining.
 
 SQLite in WAL mode with a busy timeout; every write is one ``BEGIN IMMEDIATE`` transaction,
 so two reviewers deciding the same item serialise and the second sees it decided. With
 ``synchronous=FULL`` a decision is on disk before it is acknowledged.
 
-Export rule for dismissed items (the schema needs booleans): a dismissal says the item is
-not ``partisan and asn``. The reviewer may say which half held (``partisan`` or ``asn``
-true); what they leave unsaid is exported as false, and such rows carry the tag
-``queue_parts_unreviewed`` so a trainer can drop or re-check them.
+``export_decisions`` writes the decided items as the API shows them. They become corpus
+rows through the annotation import path, like Label Studio's and doccano's exports
+(``netral annotations import FILE --from queue``, ``annotation_tools.queue_row``), so they
+meet the same validator and the same conflict check.
 """
 
 from __future__ import annotations
@@ -349,39 +349,10 @@ class ReviewQueue:
                 yield _row_to_item(row)
 
 
-def annotation_row(item: QueueItem) -> dict[str, Any]:
-    """A decided item as a corpus row (LABELS.md); see the module docstring for the rule."""
-    confirmed = item.status == "confirmed"
-    tags = ["review_queue"]
-    if confirmed:
-        partisan = asn = True
-    else:
-        partisan, asn = bool(item.partisan), bool(item.asn)
-        if item.partisan is None or item.asn is None:
-            tags.append("queue_parts_unreviewed")
-    provenance = (
-        f"review queue: {item.status} by {item.reviewer}; model {item.model} score {item.score:.3f}"
-    )
-    if item.url:
-        provenance += f"; from {item.url}"
-    return {
-        "id": f"queue-{item.id}",
-        "text": item.text,
-        "source_type": item.source_type,
-        "author_context": item.author_context,
-        "partisan": partisan,
-        "asn": asn,
-        "flag": confirmed,
-        "categories": list(item.decided_categories or []) if confirmed else [],
-        "tags": tags,
-        "annotator": item.reviewer,
-        "notes": f"{item.note} ({provenance})" if item.note else provenance,
-    }
-
-
 def export_decisions(db: str | Path | None, output: str | Path) -> int:
     """Write every decided item of the queue at ``db`` (None: ``$NETRAL_DB`` or the default)
-    to ``output`` as annotation rows (JSON Lines), atomically. Returns the row count."""
+    to ``output`` (JSON Lines, ``QueueItem.public()`` in decision order), atomically.
+    Returns the count. ``netral annotations import OUTPUT --from queue`` makes corpus rows."""
     if db is None:
         from .settings import Settings
 
@@ -393,7 +364,7 @@ def export_decisions(db: str | Path | None, output: str | Path) -> int:
     n = 0
     with tmp.open("w", encoding="utf-8") as fh:
         for item in ReviewQueue(db).decided():
-            fh.write(json.dumps(annotation_row(item), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(item.public(), ensure_ascii=False) + "\n")
             n += 1
         fh.flush()
         os.fsync(fh.fileno())

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..io import MAX_LINE_BYTES, InputError, Rejection, looks_binary
+from ..io import csv_records as io_csv_records
 
 Source = str | Path | IO[bytes]
 RELATIONS = ("repost", "quote", "reply", "forward")
@@ -373,33 +374,13 @@ def _array_values(fh: IO[bytes], first: bytes, lineno: int) -> Iterator[tuple[in
 
 
 def csv_records(fh: IO[bytes]) -> Iterator[tuple[int, dict[str, str] | BrokenJSON]]:
-    """(line, row dict) of a CSV file with a header line; a row with the wrong number of
-    fields or broken quoting comes as (line, BrokenJSON(reason))."""
-    text = io.TextIOWrapper(fh, encoding="utf-8", errors="surrogateescape", newline="")
-    csv.field_size_limit(MAX_LINE_BYTES)
-    reader = csv.reader(text)
-    try:
-        header = next(reader, [])
-    except csv.Error as exc:
-        raise InputError(f"unreadable CSV header ({exc})") from None
-    if not header:
-        return
-    header[0] = header[0].removeprefix(_BOM)
-    while True:
-        lineno = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield lineno, BrokenJSON(f"bad CSV row: {exc}")
-            continue
-        if not values:
-            continue
-        if len(values) != len(header):
-            yield lineno, BrokenJSON(f"expected {len(header)} CSV fields, got {len(values)}")
-        else:
-            yield lineno, dict(zip(header, values, strict=True))
+    """(line, row dict) of a CSV file with a header line, read by the plain feed's CSV
+    reader (io.csv_records: the same rules and reasons); a row with the wrong number of
+    fields or broken quoting comes as (line, BrokenJSON(reason)). A file without a header
+    raises InputError when iterated."""
+    _, records = io_csv_records(source_name(fh), fh)
+    for line, value in records:
+        yield line, BrokenJSON(value) if isinstance(value, str) else value
 
 
 # --------------------------------------------------------------------------- records
