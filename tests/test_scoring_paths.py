@@ -122,3 +122,17 @@ def test_a_documents_prediction_does_not_depend_on_its_batch() -> None:
             assert a.category_scores == pytest.approx(b.category_scores, abs=1e-6)
             assert (a.flag, a.categories) == (b.flag, b.categories)
             assert a.evidence == b.evidence and a.spans == b.spans
+
+
+def test_who_acts_is_read_sentence_by_sentence() -> None:
+    from netral_nlp.features import _ASN_CONTEXT, _NON_ASN_CONTEXT, actor_contexts
+
+    sf = np.vstack([make_doc(t, "guru SDN 1 | PNS").analysis.sentence_features for t in TEXTS])
+    village_head = "Kepala desa Sukamaju mengajak warga mencoblos paslon nomor 2."
+    sf = np.vstack([sf, make_doc(village_head).analysis.sentence_features])
+    want = [
+        1 if row[list(_ASN_CONTEXT)].any() else 2 if row[list(_NON_ASN_CONTEXT)].any() else 0
+        for row in sf
+    ]
+    assert actor_contexts(sf) == want
+    assert set(want) == {0, 1, 2}
