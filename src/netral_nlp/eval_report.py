@@ -251,14 +251,15 @@ class EvaluationReport:
         return {k: self.figures_one(k) for k in PLOTS}
 
     def plot_pr_curves(self) -> Figure:
-        """PR curves of the flag and each category's score over all items, with the
+        """PR curves of the flag score and of each category's score where the model flags
+        the item (categories are decided for flagged items only; elsewhere 0), with the
         precision and recall of the model's decisions at its chosen thresholds marked."""
         from sklearn.metrics import precision_recall_curve
 
         names = ("flag", *CATEGORY_NAMES)
         fig, axes = _subplots(2, 3, (12, 7))
         for j, (ax, name) in enumerate(zip(axes.ravel(), names, strict=False)):
-            y, s = self.gold[:, j], self.scores[:, j]
+            y, s = self.gold[:, j], self.scores[:, j] * (self.decided[:, 0] if j else 1)
             ax.set_title(name, fontsize=10)
             ax.set_xlim(0, 1.02)
             ax.set_ylim(0, 1.02)
@@ -271,8 +272,6 @@ class EvaluationReport:
             ax.plot(recall, precision)
             t = self.thresholds.get(name)
             if t is not None:
-                # the model's decisions: categories are decided for flagged items only, so
-                # a category's point can sit off its all-items curve
                 p_at, r_at = prf_counts(self.gold[:, [j]], self.decided[:, [j]])[:2]
                 ax.plot([r_at[0]], [p_at[0]], "o", color="C3", label=f"threshold {t:.3f}")
                 ax.legend(loc="lower left", fontsize=8)
