@@ -17,6 +17,7 @@ Anything else is kept as written, which is always correct, only slower.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _META = frozenset(".^$*+?{}[]\\|()")
 _QUANTIFIERS = frozenset("?*+{")
@@ -36,8 +37,9 @@ def _skip_class(pattern: str, i: int) -> int:
     return i + 1
 
 
-def _close(pattern: str, i: int) -> int:
-    """Index just after the group that opens at ``pattern[i] == "("``."""
+def _structure(pattern: str, i: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, groups open before it) of each character of ``pattern`` from
+    ``i`` on that stands outside escapes and character classes."""
     depth = 0
     while i < len(pattern):
         ch = pattern[i]
@@ -47,35 +49,29 @@ def _close(pattern: str, i: int) -> int:
         if ch == "[":
             i = _skip_class(pattern, i)
             continue
+        yield i, ch, depth
         if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0:
-                return i + 1
         i += 1
+
+
+def _close(pattern: str, i: int) -> int:
+    """Index just after the group that opens at ``pattern[i] == "("``."""
+    for j, ch, depth in _structure(pattern, i):
+        if ch == ")" and depth == 1:
+            return j + 1
     raise re.error(f"unbalanced parenthesis in {pattern!r}")
 
 
 def split_top(pattern: str) -> list[str]:
     """The alternatives of ``pattern`` at its top level (outside groups and classes)."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            i = _skip_class(pattern, i)
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+    parts, start = [], 0
+    for i, ch, depth in _structure(pattern):
+        if ch == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
-        i += 1
     parts.append(pattern[start:])
     return parts
 

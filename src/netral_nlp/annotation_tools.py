@@ -23,7 +23,7 @@ keep in their exports, so re-annotating corpus items loses none of it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -447,13 +447,21 @@ def _read_doccano_line(where: str, obj: dict[str, Any]) -> dict[str, Any]:
     return _corpus_row(item_id, obj, text, bools, categories, spans)
 
 
-def read_doccano(path: str | Path) -> tuple[list[dict[str, Any]], int]:
-    """(corpus rows, 0) of a doccano JSONL export: every record counts as annotated."""
+def _read_lines(
+    path: str | Path, convert: Callable[[str, dict[str, Any]], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], int]:
+    """(corpus rows, 0) of a JSON Lines file whose every record is annotated: ``convert``
+    turns each record (with its ``file:line``) into a corpus row."""
     try:
         records = read_records(path)
     except AnnotationError as exc:
         raise ExportError(str(exc)) from None
-    return [_read_doccano_line(f"{file}:{line}", obj) for file, line, obj in records], 0
+    return [convert(f"{file}:{line}", obj) for file, line, obj in records], 0
+
+
+def read_doccano(path: str | Path) -> tuple[list[dict[str, Any]], int]:
+    """(corpus rows, 0) of a doccano JSONL export: every record counts as annotated."""
+    return _read_lines(path, _read_doccano_line)
 
 
 def _typed(where: str, obj: dict[str, Any], name: str, types: tuple[type, ...], want: str) -> Any:
@@ -536,11 +544,7 @@ def queue_row(where: str, obj: dict[str, Any]) -> dict[str, Any]:
 
 def read_queue(path: str | Path) -> tuple[list[dict[str, Any]], int]:
     """(corpus rows, 0) of ``netral queue export``'s JSON Lines: every line is a decision."""
-    try:
-        records = read_records(path)
-    except AnnotationError as exc:
-        raise ExportError(str(exc)) from None
-    return [queue_row(f"{file}:{line}", obj) for file, line, obj in records], 0
+    return _read_lines(path, queue_row)
 
 
 def read_export(path: str | Path, source: Source | str) -> tuple[list[dict[str, Any]], int]:
