@@ -26,17 +26,15 @@ import gzip
 import json
 import random
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from score_throughput import tree_rss_bytes
+from score_throughput import watch
 
 from netral_nlp.model import default_model_dir
 
@@ -165,25 +163,14 @@ def score_cmd(
 def run(cmd: list[str], kill_at: int | None = None, out: Path | None = None) -> dict[str, Any]:
     """Run ``cmd``; sample the process tree's RSS; with ``kill_at``, SIGKILL it once the
     run directory ``out`` lists shards covering that many input records."""
-    peak = 0
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    done = threading.Event()
+    stop = None
+    if kill_at is not None and out is not None:
+        run_dir = out
 
-    def sample() -> None:
-        nonlocal peak
-        while not done.wait(0.2):
-            peak = max(peak, tree_rss_bytes(proc.pid))
-            if kill_at is not None and out is not None and covered(out) >= kill_at:
-                proc.send_signal(signal.SIGKILL)
-                return
+        def stop() -> bool:
+            return covered(run_dir) >= kill_at
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = proc.wait()
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    code, seconds, peak = watch(cmd, stop)
     if code != 0 and not (kill_at is not None and code == -signal.SIGKILL):
         raise SystemExit(f"netral score failed ({code}): {' '.join(cmd)}")
     return {"seconds": seconds, "peak_mib": peak / 2**20, "killed": code == -signal.SIGKILL}

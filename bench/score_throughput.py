@@ -22,11 +22,13 @@ import json
 import os
 import random
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -132,8 +134,17 @@ def run_score(
     ]
     if workers is not None:
         cmd += ["--workers", str(workers)]
-    peak = 0
     cpu_before = _children_cpu()
+    code, seconds, peak = watch(cmd)
+    if code != 0:
+        raise SystemExit(f"netral score failed: {' '.join(cmd)}")
+    return seconds, peak / 2**20, _children_cpu() - cpu_before
+
+
+def watch(cmd: list[str], stop: Callable[[], bool] | None = None) -> tuple[int, float, int]:
+    """Run ``cmd`` and sample its process tree's RSS every 0.2 s; SIGKILL it as soon as
+    ``stop()`` holds. Returns (exit code, seconds, peak RSS in bytes)."""
+    peak = 0
     started = time.perf_counter()
     proc = subprocess.Popen(cmd)
     done = threading.Event()
@@ -142,15 +153,17 @@ def run_score(
         nonlocal peak
         while not done.wait(0.2):
             peak = max(peak, tree_rss_bytes(proc.pid))
+            if stop is not None and stop():
+                proc.send_signal(signal.SIGKILL)
+                return
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    if proc.wait() != 0:
-        raise SystemExit(f"netral score failed: {' '.join(cmd)}")
+    code = proc.wait()
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    return seconds, peak / 2**20, _children_cpu() - cpu_before
+    return code, seconds, peak
 
 
 def _children_cpu() -> float:
