@@ -147,3 +147,28 @@ def test_repeated_sentences_count_once() -> None:
     assert many.sentences == one.sentences
     assert np.array_equal(many.sentence_features, one.sentence_features)
     assert [s.start for s in many.spans] == [s.start for s in one.spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("Ia mengajak warga mencoblos salah satu calon yang ia dukung.", "salah satu calon"),
+        ("Guru itu terang-terangan mendukung calon tertentu di grup kelas.", "calon tertentu"),
+        ("Lurah ikut mengantar bapaslon mendaftar ke KPU.", "bapaslon"),
+        ("Staf dinas memasang stiker jagoannya di mobil dinas.", "jagoannya"),
+        ("Sekcam hadir di deklarasi balon bupati semalam.", "balon bupati"),
+    ],
+)
+def test_an_unnamed_or_abbreviated_candidate_is_a_target(text: str, target: str) -> None:
+    # reports often leave the candidate unnamed; without a target the act reads as no act
+    assert ("candidate", target) in {(s.kind, s.text) for s in detect(text)}
+    assert feats(text)["any_candidate"] == 1
+
+
+def test_calon_alone_is_not_a_target() -> None:
+    # "calon" also means an applicant (calon siswa, calon pegawai): only its candidate uses count
+    assert feats("Panitia menerima berkas calon siswa baru di sekolah.")["any_candidate"] == 0
+
+
+def test_an_applicant_is_not_an_unnamed_candidate() -> None:
+    assert feats("Para calon siswa dan seorang calon pegawai antre di aula.")["any_candidate"] == 0
