@@ -21,7 +21,12 @@ from . import __version__
 from .active_learning import Strategy
 from .annotations_cli import annotations_app
 from .data_cli import data_app
-from .train import BaselineTrainConfig, train_baseline
+from .train import (
+    BaselineTrainConfig,
+    model_option_specs,
+    parse_model_options,
+    train_baseline,
+)
 from .transformer_train import TransformerTrainConfig
 
 if TYPE_CHECKING:
@@ -447,6 +452,20 @@ def _train_help(config: type, name: str, only: str = "") -> str:
     return f"{only}{text}." if only else f"{text[0].upper()}{text[1:]}."
 
 
+def _print_model_options() -> None:
+    """One line per key `netral train --set` takes: key, default, help."""
+    specs = model_option_specs()
+    width = max(map(len, specs))
+    for key, spec in specs.items():
+        default = spec.default
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else json.dumps(default)
+        typer.echo(f"{key:<{width}}  {shown:<5}  {spec.help}".rstrip())
+    typer.echo(
+        "\nThe fields of BaselineConfig (netral_nlp.baseline) and of FeatureConfig and "
+        "SentenceConfig (netral_nlp.features); C, seed and long_shift have their own options."
+    )
+
+
 _BASELINE_ONLY = "Baseline only: "
 _TRANSFORMER_ONLY = "Transformer only: "
 
@@ -493,6 +512,25 @@ def train(
             show_default=False,
         ),
     ] = None,
+    long_shift: Annotated[
+        float | None,
+        typer.Option(help=_train_help(BaselineTrainConfig, "long_shift", _BASELINE_ONLY)),
+    ] = None,
+    model_options: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Baseline only: set a model hyper-parameter (a BaselineConfig field, dotted "
+            "for the nested FeatureConfig and SentenceConfig), e.g. --set sentence_C=1.0 --set "
+            "features.signal_weight=0.5. VALUE is read as JSON (numbers, true/false, lists), "
+            "else as text; an n-gram range as 1,3. Repeat it; --list-options lists the keys.",
+        ),
+    ] = None,
+    list_options: Annotated[
+        bool,
+        typer.Option("--list-options", help="List the keys --set takes, with defaults, and exit."),
+    ] = False,
     base: Annotated[
         str | None,
         typer.Option(help=_train_help(TransformerTrainConfig, "base", _TRANSFORMER_ONLY)),
@@ -524,16 +562,22 @@ def train(
     """Train a model on the corpus, tune thresholds on dev, report test metrics, save it.
 
     Options left out take their defaults from the kind's config (netral_nlp.train.
-    BaselineTrainConfig, netral_nlp.transformer_train.TransformerTrainConfig).
+    BaselineTrainConfig, netral_nlp.transformer_train.TransformerTrainConfig). The
+    baseline's hyper-parameters take --set KEY=VALUE, e.g. --set sentence_C=1.0 --set
+    features.signal_weight=0.5; --list-options lists the keys with their defaults.
     """
     from .manifest import check_model_destination
 
+    if list_options:
+        _print_model_options()
+        return
     shared = {"data": data, "out": out, "name": name, "version": version, "seed": seed}
     only = {
         Kind.baseline: {
             "c_grid": c_grid,
             "refit_on_dev": refit_on_dev,
             "threshold_data": threshold_data,
+            "long_shift": long_shift,
         },
         Kind.transformer: {
             "base": base,
@@ -544,6 +588,11 @@ def train(
             "span_loss_weight": span_loss_weight,
         },
     }
+    if kind is Kind.transformer and model_options:
+        own = ", ".join("--" + k.replace("_", "-") for k in only[Kind.transformer])
+        _fail(f"--set sets baseline model options; a transformer's are {own}")
+    if model_options:
+        only[Kind.baseline]["model_options"] = parse_model_options(model_options)
     for other, options in only.items():
         given = [k for k, v in options.items() if v is not None and v != []]
         if other is not kind and given:

@@ -6,11 +6,15 @@ the test fixtures and the benchmarks all use it."""
 
 from __future__ import annotations
 
+import difflib
+import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from numbers import Integral, Real
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, get_type_hints
 
 import numpy as np
 
@@ -81,12 +85,165 @@ class BaselineTrainConfig(TrainConfig):
             "--threshold-data (e.g. a recorded model's, to reproduce it)"
         },
     )
+    model_options: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "overrides of BaselineConfig fields, dotted for nested ones "
+            "(e.g. {'sentence_C': 1.0, 'features.signal_weight': 0.5})"
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.c_grid = tuple(float(c) for c in self.c_grid)
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ValueError(f"c_grid must hold positive numbers, not {self.c_grid}")
+        self.model_options = check_model_options(self.model_options)
+
+
+# BaselineConfig fields a training run sets itself, and the setting that does it.
+_SET_BY_TRAINING = {
+    "C": "c_grid (netral train --c), the values tried on dev",
+    "seed": "seed (netral train --seed)",
+    "long_shift": "long_shift (netral train --long-shift), else chosen on dev",
+}
+
+
+@dataclass(frozen=True)
+class ModelOption:
+    """A BaselineConfig field a training run may override."""
+
+    type: Any  # the resolved annotation: bool, int, float or tuple[int, int]
+    default: Any
+    help: str
+
+
+def model_option_specs() -> dict[str, ModelOption]:
+    """The BaselineConfig fields ``model_options`` may set, by key: a field's name, or
+    ``group.name`` for a field of a nested config (``features.signal_weight``)."""
+    from .baseline import BaselineConfig
+
+    def options(config: type, prefix: str = "") -> dict[str, ModelOption]:
+        hints = get_type_hints(config)
+        out: dict[str, ModelOption] = {}
+        for f in fields(config):
+            if f.name in _SET_BY_TRAINING and not prefix:
+                continue
+            if is_dataclass(hints[f.name]):
+                out |= options(hints[f.name], f"{prefix}{f.name}.")
+                continue
+            default = f.default if f.default is not MISSING else f.default_factory()
+            out[prefix + f.name] = ModelOption(hints[f.name], default, f.metadata.get("help", ""))
+        return out
+
+    return options(BaselineConfig)
+
+
+def check_model_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` checked and converted (ints to float where the field is a float, lists
+    to tuples). ValueError naming the key for an unknown key, one training sets itself, a
+    value of the wrong type, an n-gram range out of order or a hash size out of bounds."""
+    known = model_option_specs()
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if key in _SET_BY_TRAINING:
+            raise ValueError(
+                f"model option {key!r} is set by training: use {_SET_BY_TRAINING[key]}"
+            )
+        if key not in known:
+            group = [k for k in known if k.startswith(f"{key}.")]
+            close = difflib.get_close_matches(key, known, n=1)
+            if group:
+                hint = f"set the fields of the group one by one: {', '.join(group)}"
+            else:
+                hint = f"did you mean {close[0]!r}?" if close else f"valid: {', '.join(known)}"
+            raise ValueError(f"unknown model option {key!r}; {hint}")
+        out[key] = _converted(key, value, known[key].type)
+    baseline_config(out)  # the hash sizes' bounds
+    return out
+
+
+_RANGE = tuple[int, int]  # an n-gram range: low, high, both included
+_EXPECTED = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a finite number",
+    _RANGE: "a range of two integers 1 <= low <= high, e.g. [1, 3] (1,3 with --set)",
+}
+
+
+def _converted(key: str, value: Any, kind: Any) -> Any:
+    """``value`` as a field of type ``kind`` takes it; ValueError naming ``key`` if it
+    cannot be (a bool is never a number, a float never an int)."""
+
+    def integer(v: Any) -> bool:
+        return isinstance(v, Integral) and not isinstance(v, bool)
+
+    if kind is bool and isinstance(value, bool):
+        return value
+    if kind is int and integer(value):
+        return int(value)
+    if kind is float and isinstance(value, Real) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return float(value)
+    if (
+        kind == _RANGE
+        and isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(integer(v) for v in value)
+        and 1 <= value[0] <= value[1]
+    ):
+        return (int(value[0]), int(value[1]))
+    raise ValueError(f"model option {key!r} must be {_EXPECTED.get(kind, kind)}, not {value!r}")
+
+
+def parse_model_options(assignments: Iterable[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as `netral train --set` takes them, as a dict (not yet
+    checked): VALUE is read as JSON when it parses (numbers, true/false, lists), else as
+    text; a range field also takes comma-separated numbers (``features.word_ngrams=1,3``)."""
+    known = model_option_specs()
+    out: dict[str, Any] = {}
+    for text in assignments:
+        key, sep, raw = text.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"--set {text!r}: expected KEY=VALUE, e.g. sentence_C=1.0")
+        value = _json_or_text(raw)
+        if isinstance(value, str) and key in known and known[key].type == _RANGE:
+            value = [_json_or_text(part) for part in value.split(",")]
+        out[key] = value
+    return out
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def baseline_config(options: Mapping[str, Any], **fixed: Any) -> BaselineConfig:
+    """The BaselineConfig of a run: the defaults, overridden by the checked ``options``
+    (dotted keys for nested fields) and by ``fixed`` (the fields training sets: C, seed,
+    long_shift). ValueError when a hash size is out of bounds."""
+    from .baseline import BaselineConfig, _check_hash_bits
+
+    hints = get_type_hints(BaselineConfig)
+    top: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {
+        f.name: {} for f in fields(BaselineConfig) if is_dataclass(hints[f.name])
+    }
+    for key, value in options.items():
+        group, _, name = key.rpartition(".")
+        (nested[group] if group else top)[name] = value
+    groups = {group: hints[group](**values) for group, values in nested.items()}
+    config = BaselineConfig(**groups, **top, **fixed)
+    try:
+        _check_hash_bits(config.features)
+        _check_hash_bits(config.sentences, "sentences")
+    except ValueError as exc:
+        raise ValueError("model option " + str(exc).removeprefix("config.json: ")) from None
+    return config
 
 
 def field_help(config: type, name: str) -> str:
@@ -237,10 +394,9 @@ def train_baseline(
     """Train, tune, evaluate and save the baseline. Returns (model, metrics)."""
     from sklearn.metrics import average_precision_score
 
-    from .baseline import BaselineConfig, docs_for
+    from .baseline import docs_for
     from .data import data_hash, read_annotations, read_records
     from .evaluate import pr_curve
-    from .features import FeatureConfig
 
     check_model_destination(config.out, "baseline", force=config.force)
     items = read_annotations(config.data)
@@ -267,7 +423,7 @@ def train_baseline(
     ) -> BaselineClassifier:
         from .baseline import BaselineClassifier
 
-        cfg = BaselineConfig(features=FeatureConfig(), C=c, seed=config.seed, long_shift=long_shift)
+        cfg = baseline_config(config.model_options, C=c, seed=config.seed, long_shift=long_shift)
         manifest = Manifest(
             name=config.name or "",
             version=config.version,
@@ -326,6 +482,7 @@ def train_baseline(
         "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0),
         "long_shift": long_shift,
         "threshold_data": str(config.threshold_data) if config.threshold_data else None,
+        "model_options": dict(config.model_options),
     }
 
     metrics: dict[str, Any] = {"dev_curve": dev_curve}
