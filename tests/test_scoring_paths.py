@@ -8,6 +8,7 @@ definition it replaces, so a faster rewrite that changes a score fails here firs
 
 from __future__ import annotations
 
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +16,26 @@ import pytest
 import scipy.sparse as sp
 
 from netral_nlp import load_model
-from netral_nlp.baseline import _DOC_SIGNALS, HEAD_FEATURES, LONG_SENTENCES, head_features
+from netral_nlp.baseline import (
+    _DOC_SIGNALS,
+    HEAD_FEATURES,
+    LONG_SENTENCES,
+    focus_docs,
+    head_features,
+)
 from netral_nlp.data import read_annotations
 from netral_nlp.features import (
+    FeatureConfig,
+    Featurizer,
     _char_block,
     feature_index,
+    focus_doc,
     hash_columns,
     make_doc,
+    sentence_token_ranges,
 )
 from netral_nlp.model import default_model_dir
-from netral_nlp.signals import FEATURE_NAMES
+from netral_nlp.signals import FEATURE_NAMES, analyse, focus
 
 CORPUS = Path(__file__).parents[1] / "data" / "annotations"
 TEXTS = [
@@ -136,3 +147,98 @@ def test_who_acts_is_read_sentence_by_sentence() -> None:
     ]
     assert actor_contexts(sf) == want
     assert set(want) == {0, 1, 2}
+
+
+# A report of five sentences: a dateline, actors of every kind, negation, attribution,
+# the first person; and a run of emoji between two sentences that belongs to neither.
+STORY = (
+    "SUKAMAJU, Pak Darto, camat Sukamaju, hadir di kampanye paslon 02 kemarin. "
+    "Warga ramai datang ke lapangan sambil pose dua jari. 🔥🔥\n"
+    "Menurut Bawaslu, ASN dilarang ikut kampanye. "
+    "Saya dukung paslon nomor 2, kata kades Sumberjaya. "
+    "Bu Ratna, guru SDN 4, membagikan kaos partai di balai desa."
+)
+_NEWS_LIKE = FEATURE_NAMES.index("news_like")
+
+
+def _subsets(n: int) -> list[list[int]]:
+    return [list(c) for size in range(1, n + 1) for c in combinations(range(n), size)]
+
+
+@pytest.mark.parametrize("author", [None, "guru SDN 1 | PNS"])
+def test_focus_signals_are_those_of_the_chosen_sentences_alone(author) -> None:
+    """The document features of a subset of sentences, derived from the rows the whole
+    text's analysis kept, equal those of analysing the subset's text."""
+    whole = analyse(STORY, author)
+    assert np.array_equal(focus(whole, STORY, range(len(whole.sentences))).features, whole.features)
+    for chosen in _subsets(len(whole.sentences)):
+        text = " ".join(STORY[s:e] for s, e in (whole.sentences[j] for j in chosen))
+        alone = analyse(text, author)
+        assert len(alone.sentences) == len(chosen)  # the reference splits as the whole did
+        assert np.array_equal(focus(whole, STORY, chosen).features, alone.features), chosen
+    # news_like follows the sentences: the dateline opens the first one only
+    assert whole.features[_NEWS_LIKE] == 1
+    assert focus(whole, STORY, [1, 2]).features[_NEWS_LIKE] == 0
+
+
+def _focus_grams(doc, chosen: list[int]) -> list[str]:
+    """The plain definition of a focus doc's word n-grams: the document's 1- and 2-grams
+    whose tokens all lie in the chosen sentences."""
+    inside = {i for j in chosen for i in range(*sentence_token_ranges(doc)[j])}
+    stems = doc.columns.stems
+    return [
+        " ".join(stems[i : i + n])
+        for n in (1, 2)
+        for i in range(len(stems) - n + 1)
+        if inside.issuperset(range(i, i + n))
+    ]
+
+
+def test_a_focus_doc_is_its_sentences_tokens() -> None:
+    """Exact against the plain definitions; against the joined text made and analysed again,
+    the same row when the chosen sentences' tokens are adjacent in the text, else one bigram
+    fewer across each join (the rest of the row the same)."""
+    doc = make_doc(STORY, "Kasubag Umum | PNS")
+    bits = 14
+    config = FeatureConfig(word_bits=bits, char_bits=bits, asn_author_word_bits=bits, min_df=1)
+    sentences, ranges = doc.analysis.sentences, sentence_token_ranges(doc)
+    references = {
+        tuple(chosen): make_doc(
+            " ".join(STORY[s:e] for s, e in (sentences[j] for j in chosen)), doc.author_context
+        )
+        for chosen in _subsets(len(sentences))
+    }
+    featurizer = Featurizer(config).fit([doc, *references.values()])
+    words = featurizer.sizes["word"]
+    for chosen, reference in references.items():
+        focused = focus_doc(doc, list(chosen))
+        assert focused.columns.norms == [
+            doc.columns.norms[i] for j in chosen for i in range(*ranges[j])
+        ]
+        assert focused.analysis.sentences == [sentences[j] for j in chosen]
+        grams = _focus_grams(doc, list(chosen))
+        want = _counts([[feature_index(g, bits) for g in grams]], 1 << bits)
+        assert (featurizer._counts([focused])["word"] != want).nnz == 0, chosen
+
+        x, y = featurizer.transform([focused]), featurizer.transform([reference])
+        # joins of sentences apart in the text, or with the emoji between them
+        joins = sum(b - a > 1 or a == 1 for a, b in pairwise(chosen))
+        assert len(reference.ngram_hashes(1)) + len(reference.ngram_hashes(2)) == len(grams) + joins
+        if joins == 0:
+            assert abs(x - y).max() < 1e-6, chosen
+        else:
+            assert abs(x[:, words:] - y[:, words:]).max() < 1e-6, chosen
+
+
+def test_only_a_text_of_more_than_two_sentences_is_cut_to_its_best_two() -> None:
+    short = make_doc("Camat hadir di kampanye paslon 02. Warga resah.")
+    long = make_doc(STORY)
+    scores = [np.array([0.5, 3.0]), np.array([0.1, 2.0, -1.0, 1.5, 0.0])]
+    kept, cut = focus_docs([short, long], scores, None)
+    assert kept is short
+    assert cut.analysis.sentences == [long.analysis.sentences[j] for j in (1, 3)]
+    # gold act spans choose the sentences instead of the scores
+    act = STORY.index("membagikan kaos")
+    rationale = [[], [{"start": act, "end": act + 15, "role": "act"}]]
+    gold = focus_docs([short, long], scores, rationale)[1]
+    assert gold.analysis.sentences == [long.analysis.sentences[4]]

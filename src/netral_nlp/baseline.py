@@ -41,6 +41,7 @@ from .features import (
     Featurizer,
     SentenceConfig,
     SentenceFeaturizer,
+    focus_doc,
     make_doc,
 )
 from .limits import MAX_SCORED_CHARS
@@ -569,8 +570,10 @@ def focus_docs(
     rationales: Sequence[Sequence[dict[str, Any]] | None] | None,
 ) -> list[Doc]:
     """Each document cut to the sentences that carry the act: those overlapping gold
-    ``act`` spans when given, else the best FOCUS_SENTENCES by score, in text order.
-    Documents of at most FOCUS_SENTENCES sentences stay whole."""
+    ``act`` spans when given, else the best FOCUS_SENTENCES by score, in text order
+    (:func:`netral_nlp.features.focus_doc`: from the document's own tokens and signals,
+    the same for training and scoring). Documents of at most FOCUS_SENTENCES sentences
+    stay whole."""
     out = []
     for k, doc in enumerate(docs):
         sents = doc.analysis.sentences
@@ -586,8 +589,7 @@ def focus_docs(
         if not chosen:
             order = np.argsort(-np.asarray(sentence_logits[k]), kind="stable")
             chosen = sorted(int(j) for j in order[:FOCUS_SENTENCES])
-        text = " ".join(doc.text[sents[j][0] : sents[j][1]] for j in chosen)
-        out.append(make_doc(text, doc.author_context))
+        out.append(focus_doc(doc, chosen))
     return out
 
 

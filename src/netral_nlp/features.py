@@ -22,7 +22,7 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
-from .signals import FEATURE_NAMES, SENTENCE_FEATURES, Analysis, analyse
+from .signals import FEATURE_NAMES, SENTENCE_FEATURES, Analysis, analyse, focus
 from .text import TokenColumns, token_columns
 
 # Block order of the matrix columns: word n-grams, char n-grams, author n-grams, the text's
@@ -48,13 +48,16 @@ class FeatureConfig:
 @dataclass
 class Doc:
     """One item prepared for features: its tokens as columns (spans into ``text`` for
-    evidence), its signals, and its author context's stems."""
+    evidence), its signals, and its author context's stems. ``runs``, when set, are the
+    [first, last) token ranges that the document block's word n-grams stay within (see
+    :func:`focus_doc`); None: the whole text is one run."""
 
     text: str
     columns: TokenColumns
     analysis: Analysis
     author_stems: Sequence[str] = ()
     author_context: str | None = None
+    runs: Sequence[tuple[int, int]] | None = None
     _hashes: dict[int, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     def ngram_hashes(self, n: int) -> list[int]:
@@ -73,6 +76,39 @@ def make_doc(text: str, author_context: str | None = None) -> Doc:
         analysis=analyse(text, author_context or None),
         author_stems=_author_stems(author_context) if author_context else (),
         author_context=author_context or None,
+    )
+
+
+def focus_doc(doc: Doc, chosen: Sequence[int]) -> Doc:
+    """``doc`` cut to its sentences ``chosen`` (indices into ``doc.analysis.sentences``,
+    ascending) from what :func:`make_doc` computed, without tokenising or analysing any
+    text again: the tokens of those sentences (spans still into ``doc.text``), their
+    signals (:func:`netral_nlp.signals.focus`) and the same author.
+
+    Its word n-grams are those of ``doc`` whose tokens all lie in the chosen sentences:
+    none joins two sentences that are not adjacent in the text (joining their text and
+    tokenising it again would make one n-gram across each such join)."""
+    ranges = sentence_token_ranges(doc)
+    spans: list[tuple[int, int]] = []  # token ranges of doc, adjacent sentences merged
+    for j in chosen:
+        a, b = ranges[j]
+        if spans and spans[-1][1] == a:
+            spans[-1] = (spans[-1][0], b)
+        else:
+            spans.append((a, b))
+    columns = TokenColumns(*([x for a, b in spans for x in col[a:b]] for col in doc.columns))
+    runs = []  # the same ranges in the focus doc's tokens
+    first = 0
+    for a, b in spans:
+        runs.append((first, first + b - a))
+        first += b - a
+    return Doc(
+        text=doc.text,
+        columns=columns,
+        analysis=focus(doc.analysis, doc.text, chosen),
+        author_stems=doc.author_stems,
+        author_context=doc.author_context,
+        runs=runs,
     )
 
 
@@ -247,7 +283,12 @@ class Featurizer:
         for d in docs:
             start = len(word)
             for n in range(word_lo, word_hi + 1):
-                word += d.ngram_hashes(n)
+                if d.runs is None:
+                    word += d.ngram_hashes(n)
+                else:
+                    hashes = d.ngram_hashes(n)
+                    for a, b in d.runs:
+                        word += hashes[a : max(a, b - n + 1)]
             word_len.append(len(word) - start)
             start = len(author)
             for n in (1, 2):

@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Collection, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from itertools import compress
+from itertools import chain, compress
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -234,6 +236,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"cue_{name}" for name in CATEGORY_NAMES_CUED),
     *(f"cue_{name}_asn_sentence" for name in CATEGORY_NAMES_CUED),
 )
+_FN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
 @dataclass
@@ -245,6 +248,9 @@ class Analysis:
     features: np.ndarray  # (len(FEATURE_NAMES),)
     sentences: list[tuple[int, int]]  # (start, end) in the text, at most MAX_SENTENCES
     sentence_features: np.ndarray  # (len(sentences), len(SENTENCE_FEATURES)) of 0/1
+    # (len(sentences), 4) per sentence: acts, negated acts, acts whose nearest actor is an
+    # ASN, acts whose nearest actor is not (what the document's act shares sum)
+    act_counts: np.ndarray
 
 
 # Specific kinds first: in one alternation the first group that matches at a position wins
@@ -383,7 +389,7 @@ _CUES = [_SF[f"cue_{c}"] for c in CATEGORY_NAMES_CUED]
 
 @dataclass
 class _Counts:
-    """Act counts of a document, summed over its sentences."""
+    """Act counts of one sentence (a row of ``Analysis.act_counts``)."""
 
     acts: int = 0
     negated: int = 0
@@ -571,11 +577,12 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
                 match = rx.match(low, start, limit)  # which kind: the same match, named
                 rows.setdefault(k, set()).add(_SF[kinds[match.lastgroup or ""]])  # type: ignore[union-attr]
 
-    counts = _Counts()
+    act_counts = np.zeros((n, 4), dtype=np.int32)
     links: list[tuple[int, int]] = []
     previous_asn = False
     for k in sorted(inside):
         # a sentence without spans has no ASN actor: the one before it never does either
+        counts = _Counts()
         has_asn, link = _sentence_row(
             rows.setdefault(k, set()),
             low,
@@ -585,39 +592,74 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
             author_asn,
             counts,
         )
+        if counts.acts:
+            act_counts[k] = counts.acts, counts.negated, counts.near_asn, counts.near_non
         if link:
             links.append(sentences[k])
         previous_asn = has_asn
 
-    asn_rows = [row for row in rows.values() if _SF["actor_asn"] in row]
-    if asn_rows:
+    if any(_SF["actor_asn"] in row for row in rows.values()):
         # an act whose actor is a pronoun or named earlier, in a text about an ASN
         for row in rows.values():
             if _SF["act_unnegated"] in row and _SF["actor_non_asn"] not in row:
                 row.add(_SF["document_asn_act"])
-    ones = Counter(i for row in rows.values() for i in row)  # sentences with each feature
-    on = [float(i in ones) for i in range(len(SENTENCE_FEATURES))]
-    kinds_found = {s.kind for s in spans}
-    acts, negated = counts.acts, counts.negated
-    fp_any = on[_SF["actor_first_person"]]
-    framed = sum(not _FRAMED.isdisjoint(row) for row in rows.values())
-    unframed_link = any(
-        _SF["asn_act_unnegated"] in row and _FRAMED.isdisjoint(row) for row in rows.values()
+    feats = _document_features(
+        rows.values(),
+        n,
+        act_counts,
+        {s.kind for s in spans},
+        (author_asn, author_non),
+        _news_like(text[:2000]),
     )
-    asn_cues = set().union(*asn_rows) if asn_rows else set()
+    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
+    width = len(SENTENCE_FEATURES)
+    np.put(sf, [k * width + i for k, row in rows.items() for i in row], 1)
+    return Analysis(
+        spans=spans,
+        link_sentences=links,
+        features=feats,
+        sentences=sentences,
+        sentence_features=sf,
+        act_counts=act_counts,
+    )
+
+
+def _document_features(
+    rows: Collection[set[int]],
+    n: int,
+    act_counts: np.ndarray,
+    kinds: AbstractSet[str],
+    author: tuple[bool, bool],
+    news_like: bool,
+) -> np.ndarray:
+    """The (len(FEATURE_NAMES),) document features of ``n`` sentences from their rows (the
+    SENTENCE_FEATURES indices set in each; empty rows may be left out), their
+    ``act_counts`` rows, the detector kinds found in them, the author's (ASN, not ASN)
+    roles and whether the text reads as news."""
+    author_asn, author_non = author
+    asn_rows = [row for row in rows if _SF["actor_asn"] in row]
+    ones = Counter(chain.from_iterable(rows))  # sentences with each feature
+    on = [0.0] * len(SENTENCE_FEATURES)
+    for i in ones:
+        on[i] = 1.0
+    acts, negated, near_asn, near_non = act_counts.sum(axis=0).tolist()
+    fp_any = on[_SF["actor_first_person"]]
+    framed = sum(not _FRAMED.isdisjoint(row) for row in rows)
+    unframed_link = any(_SF["asn_act_unnegated"] in row and _FRAMED.isdisjoint(row) for row in rows)
+    asn_cues = set().union(*asn_rows)
     feats = [
-        float("asn_role" in kinds_found),
-        float("non_asn_actor" in kinds_found),
+        float("asn_role" in kinds),
+        float("non_asn_actor" in kinds),
         on[_SF["act"]],
         on[_SF["target"]],
-        float("framing" in kinds_found),
+        float("framing" in kinds),
         on[_SF["asn_act"]],
         on[_SF["asn_act_clause"]],
         float(unframed_link),
         _share(ones[_SF["asn_act"]], n),
         on[_SF["non_asn_act"]],
-        counts.near_asn / max(acts, 1),
-        counts.near_non / max(acts, 1),
+        near_asn / max(acts, 1),
+        near_non / max(acts, 1),
         negated / max(acts, 1),
         fp_any,
         on[_SF["first_person_act"]],
@@ -631,17 +673,48 @@ def analyse(text: str, author_context: str | None = None) -> Analysis:
         float(author_asn and acts > 0),
         float(author_asn and acts > negated),
         float(author_asn and acts > 0 and (on[_SF["first_person_act"]] > 0 or not fp_any)),
-        float(_news_like(text[:2000])),
+        float(news_like),
         *(on[i] for i in _CUES),
         *(float(i in asn_cues) for i in _CUES),
     ]
-    sf = np.zeros((n, len(SENTENCE_FEATURES)), dtype=np.float32)
-    width = len(SENTENCE_FEATURES)
-    np.put(sf, [k * width + i for k, row in rows.items() for i in row], 1)
+    return np.asarray(feats, dtype=np.float64)
+
+
+def focus(analysis: Analysis, text: str, chosen: Sequence[int]) -> Analysis:
+    """The analysis of the sentences ``chosen`` (indices into ``analysis.sentences``,
+    ascending) of ``text`` alone, from what :func:`analyse` kept: no lexicon scans the
+    text again.
+
+    The spans, links, sentence rows and act counts are those of the chosen sentences, each
+    row as computed in the whole text (``first_sentence``, ``previous_asn_act`` and
+    ``document_asn_act`` read the sentences around it; no document feature reads them).
+    The document features are derived from them as :func:`analyse` derives the whole
+    text's, so they equal those of the chosen sentences joined by spaces and analysed as a
+    text of their own, with the same author. ``news_like`` too is that text's: a dateline
+    opening the first chosen sentence or a reporting verb in any (a few substring tests),
+    not the whole text's: the chosen sentences may not be the ones that read as news."""
+    chosen = list(chosen)
+    starts = [s for s, _ in analysis.sentences]
+    keep = set(chosen)
+    sentences = [analysis.sentences[j] for j in chosen]
+    spans = [s for s in analysis.spans if bisect_right(starts, s.start) - 1 in keep]
+    sf = analysis.sentence_features[chosen]
+    act_counts = analysis.act_counts[chosen]
+    doc = analysis.features
+    features = _document_features(
+        [set(np.flatnonzero(row).tolist()) for row in sf],
+        len(sentences),
+        act_counts,
+        {s.kind for s in spans},
+        (bool(doc[_FN["author_asn"]]), bool(doc[_FN["author_non_asn"]])),
+        _news_like(" ".join(text[s:e] for s, e in sentences)[:2000]),
+    )
+    links = set(sentences)
     return Analysis(
         spans=spans,
-        link_sentences=links,
-        features=np.asarray(feats, dtype=np.float64),
+        link_sentences=[s for s in analysis.link_sentences if s in links],
+        features=features,
         sentences=sentences,
         sentence_features=sf,
+        act_counts=act_counts,
     )
