@@ -168,3 +168,34 @@ def test_a_given_long_shift_is_used_and_recorded(mini_corpus, tmp_path):
     )
     assert Manifest.read(out).config["long_shift"] == 1.25
     assert model.config.long_shift == 1.25
+
+
+def test_a_recorded_pair_of_shifts_reproduces_a_refitted_model(mini_corpus, tmp_path):
+    """A refitted model's shift is chosen again on the real texts; the dev thresholds were
+    chosen with the first one, so reproducing it takes both."""
+    from netral_nlp.manifest import Manifest
+    from netral_nlp.train import BaselineTrainConfig, train_baseline
+
+    def run(name: str, **shifts: float) -> Manifest:
+        train_baseline(
+            BaselineTrainConfig(data=mini_corpus, out=tmp_path / name, c_grid=(4.0,), **shifts),
+            progress=lambda _m: None,
+        )
+        return Manifest.read(tmp_path / name)
+
+    one = run("one", long_shift=0.0)
+    two = run("two", long_shift=0.0, dev_long_shift=3.0)
+    assert (two.config["long_shift"], two.config["dev_long_shift"]) == (0.0, 3.0)
+    assert one.config["dev_long_shift"] == 0.0
+    # the saved model scores with the final shift, whatever the dev one was
+    from netral_nlp.model import load_model
+
+    assert load_model(tmp_path / "two").config.long_shift == 0.0
+    assert two.metrics["test"]["flag"]["pr_auc"] == one.metrics["test"]["flag"]["pr_auc"]
+
+
+def test_a_dev_shift_needs_the_final_shift(tmp_path):
+    from netral_nlp.train import BaselineTrainConfig
+
+    with pytest.raises(ValueError, match="only read with long_shift"):
+        BaselineTrainConfig(out=tmp_path / "m", dev_long_shift=1.0)

@@ -45,6 +45,7 @@ def test_retraining_from_the_corpus_reproduces_the_card(tmp_path: Path) -> None:
         # the long-text shift as recorded: it may come from real texts kept outside the
         # repository (--threshold-data), which this test must not need
         long_shift=manifest.config["long_shift"],
+        dev_long_shift=manifest.config.get("dev_long_shift"),
     )
     _, metrics = train_baseline(config, progress=lambda _m: None)
     retrained = Manifest.read(tmp_path / "retrained")

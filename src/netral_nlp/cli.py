@@ -516,6 +516,10 @@ def train(
         float | None,
         typer.Option(help=_train_help(BaselineTrainConfig, "long_shift", _BASELINE_ONLY)),
     ] = None,
+    dev_long_shift: Annotated[
+        float | None,
+        typer.Option(help=_train_help(BaselineTrainConfig, "dev_long_shift", _BASELINE_ONLY)),
+    ] = None,
     model_options: Annotated[
         list[str] | None,
         typer.Option(
@@ -578,6 +582,7 @@ def train(
             "refit_on_dev": refit_on_dev,
             "threshold_data": threshold_data,
             "long_shift": long_shift,
+            "dev_long_shift": dev_long_shift,
         },
         Kind.transformer: {
             "base": base,

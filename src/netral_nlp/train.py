@@ -85,6 +85,13 @@ class BaselineTrainConfig(TrainConfig):
             "--threshold-data (e.g. a recorded model's, to reproduce it)"
         },
     )
+    dev_long_shift: float | None = field(
+        default=None,
+        metadata={
+            "help": "with --long-shift: the shift the dev thresholds were chosen with, when "
+            "the model was refitted and its shift chosen again (a recorded model's)"
+        },
+    )
     model_options: dict[str, Any] = field(
         default_factory=dict,
         metadata={
@@ -98,6 +105,8 @@ class BaselineTrainConfig(TrainConfig):
         self.c_grid = tuple(float(c) for c in self.c_grid)
         if not self.c_grid or any(c <= 0 for c in self.c_grid):
             raise ValueError(f"c_grid must hold positive numbers, not {self.c_grid}")
+        if self.dev_long_shift is not None and self.long_shift is None:
+            raise ValueError("dev_long_shift is only read with long_shift (--long-shift)")
         self.model_options = check_model_options(self.model_options)
 
 
@@ -361,6 +370,7 @@ def _long_shift(
     p: np.ndarray,
     model: Any,
     reference: tuple[Sequence[Any], np.ndarray] | None = None,
+    t_all: float | None = None,
 ) -> float:
     """Logit shift that moves the best threshold of long texts (news, reports) onto that of
     all dev texts, so one flag threshold serves posts and articles: a real report hides its
@@ -368,7 +378,7 @@ def _long_shift(
 
     The long texts are those of ``reference`` (documents, flags: real texts kept for this
     one number) when given, else the dev split's; 0 when they hold fewer than 10 of either
-    class."""
+    class. ``t_all``, when given, is the threshold to move onto (else the dev texts')."""
     from .baseline import LONG_SENTENCES
     from .evaluate import robust_threshold
 
@@ -384,7 +394,9 @@ def _long_shift(
     long = np.array([len(d.analysis.sentences) >= LONG_SENTENCES for d in long_docs], dtype=bool)
     if min(int(long_y[long].sum()), int((1 - long_y[long]).sum())) < 10:
         return 0.0
-    t_all, t_long = robust_threshold(y, p), robust_threshold(long_y[long], long_p[long])
+    t_long = robust_threshold(long_y[long], long_p[long])
+    if t_all is None:
+        t_all = robust_threshold(y, p)
     return round(float(logit(t_all) - logit(t_long)), 6)
 
 
@@ -454,7 +466,9 @@ def train_baseline(
         )
         progress(f"long-text threshold from {config.threshold_data}: {len(ref_items)} items")
     if config.long_shift is not None:
-        long_shift = config.long_shift
+        long_shift = (
+            config.dev_long_shift if config.dev_long_shift is not None else config.long_shift
+        )
     else:
         long_shift = _long_shift(
             docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference
@@ -466,6 +480,7 @@ def train_baseline(
     thresholds = choose_thresholds(labels["dev"], dev_probs)
     dev_curve = pr_curve(labels["dev"][:, 0], dev_probs[:, 0])
     progress(f"chosen C={c_best:g}; thresholds {thresholds}")
+    dev_long_shift = long_shift
     if config.refit_on_dev:
         progress("refitting on train+dev")
         model = fit(
@@ -475,12 +490,25 @@ def train_baseline(
             spans["train"] + spans["dev"],
             long_shift,
         )
+        if config.long_shift is not None:
+            long_shift = config.long_shift
+        elif reference is not None:
+            # the refitted model scores long texts with more confidence than the one tuned
+            # on dev: the real texts choose its shift again, onto the same threshold
+            model.config.long_shift = 0.0
+            long_shift = _long_shift(
+                docs["dev"], labels["dev"][:, 0], dev_probs[:, 0], model, reference,
+                t_all=thresholds["flag"],
+            )  # fmt: skip
+            progress(f"refitted model: long-text flag logit shift {long_shift:+.3f}")
+        model.config.long_shift = long_shift
     model.manifest.thresholds = thresholds
     model.manifest.config |= {
         "refit_on_dev": config.refit_on_dev,
         "c_grid": list(config.c_grid),
         "train_items": len(parts["train"]) + (len(parts["dev"]) if config.refit_on_dev else 0),
         "long_shift": long_shift,
+        "dev_long_shift": dev_long_shift,
         "threshold_data": str(config.threshold_data) if config.threshold_data else None,
         "model_options": dict(config.model_options),
     }
