@@ -145,6 +145,31 @@ def test_a_value_of_the_wrong_type_is_refused(key: str, value: object) -> None:
         check_model_options({key: value})
 
 
+@pytest.mark.parametrize(
+    ("key", "bad", "edge"),
+    [
+        ("sentence_C", 0, 1e-3),
+        ("head_C", -1.0, 1e-3),
+        ("augment", -0.1, 0),
+        ("category_focus", 1.5, 1),
+        ("category_focus", -0.5, 0),
+        ("evidence_floor", 2, 1),
+        ("calibration_folds", 1, 0),
+        ("calibration_folds", -3, 2),
+        ("features.min_df", 0, 1),
+        ("sentences.min_df", 0, 1),
+        ("features.signal_weight", -1, 0),
+        ("sentences.structure_weight", -0.5, 0),
+    ],
+)
+def test_a_value_out_of_its_range_is_refused_at_its_edge_taken(
+    key: str, bad: float, edge: float
+) -> None:
+    with pytest.raises(ValueError, match=f"model option '{key}' must be .* not {bad!r}"):
+        check_model_options({key: bad})
+    assert key in check_model_options({key: edge})
+
+
 def test_hash_sizes_keep_the_bounds_a_loaded_model_keeps() -> None:
     assert check_model_options({"features.word_bits": MAX_HASH_BITS})
     for key, bits in [("features.word_bits", MAX_HASH_BITS + 1), ("sentences.bits", 0)]:

@@ -168,9 +168,27 @@ def check_model_options(options: Mapping[str, Any]) -> dict[str, Any]:
                 hint = f"did you mean {close[0]!r}?" if close else f"valid: {', '.join(known)}"
             raise ValueError(f"unknown model option {key!r}; {hint}")
         out[key] = _converted(key, value, known[key].type)
+        if key in _BOUNDS and not _BOUNDS[key][0](out[key]):
+            raise ValueError(f"model option {key!r} must be {_BOUNDS[key][1]}, not {value!r}")
     baseline_config(out)  # the hash sizes' bounds
     return out
 
+
+# What the numeric options must hold beyond their type (the hash sizes are bounded by
+# baseline._check_hash_bits): without it a bad value fails deep in scikit-learn, after the
+# corpus has been read, or trains a model that cannot work.
+_BOUNDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "sentence_C": (lambda v: v > 0, "a positive number"),
+    "head_C": (lambda v: v > 0, "a positive number"),
+    "augment": (lambda v: v >= 0, "a share of the training set >= 0"),
+    "category_focus": (lambda v: 0 <= v <= 1, "a share between 0 and 1"),
+    "evidence_floor": (lambda v: 0 <= v <= 1, "a share of the flag threshold between 0 and 1"),
+    "calibration_folds": (lambda v: v == 0 or v >= 2, "0 (no calibration) or 2 folds or more"),
+    "features.min_df": (lambda v: v >= 1, "a count of documents >= 1"),
+    "sentences.min_df": (lambda v: v >= 1, "a count of sentences >= 1"),
+    "features.signal_weight": (lambda v: v >= 0, "a weight >= 0"),
+    "sentences.structure_weight": (lambda v: v >= 0, "a weight >= 0"),
+}
 
 _RANGE = tuple[int, int]  # an n-gram range: low, high, both included
 _EXPECTED = {
