@@ -152,7 +152,10 @@ def test_repeated_sentences_count_once() -> None:
 @pytest.mark.parametrize(
     ("text", "target"),
     [
-        ("Kasubag itu meminta tetangganya memilih salah satu calon di pilkada.", "salah satu calon"),
+        (
+            "Kasubag itu meminta tetangganya memilih salah satu calon di pilkada.",
+            "salah satu calon",
+        ),
         ("Guru itu terang-terangan mendukung calon tertentu di grup kelas.", "calon tertentu"),
         ("Lurah ikut mengantar bapaslon mendaftar ke KPU.", "bapaslon"),
         ("Staf dinas memasang stiker jagoannya di mobil dinas.", "jagoannya"),
